@@ -1,0 +1,26 @@
+import { Command } from 'commander';
+import { ConfigError } from '../config/env';
+import { StackError } from '../stack/errors';
+import { registerStackCommands } from './commands/stack';
+import { CliUsageError } from './output';
+
+const program = new Command()
+  .name('mainspring')
+  .description('Event-driven machine learning on durable execution (Kafka → Temporal → ONNX)')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerStackCommands(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof Error && 'code' in err && String((err as { code: unknown }).code).startsWith('commander.')) {
+    process.exitCode = (err as { exitCode?: number }).exitCode ?? 1;
+    return;
+  }
+  if (err instanceof StackError || err instanceof ConfigError || err instanceof CliUsageError) {
+    console.error(`mainspring: ${err.message}`);
+  } else {
+    console.error(err);
+  }
+  process.exitCode = 1;
+});

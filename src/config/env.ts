@@ -1,0 +1,152 @@
+import { z } from 'zod';
+
+/**
+ * The whole configuration of mainspring, parsed once from the environment. Only workers/ and cli/ call
+ * `loadConfig()`; library modules receive the parts they need as arguments.
+ *
+ * A service whose address variable is set (TEMPORAL_ADDRESS, KAFKA_BROKERS, DATABASE_URL) is used as it is and
+ * the local stack does not start it: that is how mainspring runs against real clusters.
+ */
+const port = z.coerce.number().int().min(1).max(65535);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const envSchema = z.object({
+  MAINSPRING_HOME: optionalString,
+  TEMPORAL_ADDRESS: optionalString,
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TLS_CERT: optionalString,
+  TEMPORAL_TLS_KEY: optionalString,
+  TEMPORAL_TLS_CA: optionalString,
+  TEMPORAL_TLS_SERVER_NAME: optionalString,
+  TEMPORAL_API_KEY: optionalString,
+  KAFKA_BROKERS: optionalString,
+  KAFKA_CLIENT_ID: z.string().min(1).default('mainspring'),
+  KAFKA_SSL: z.enum(['true', 'false']).default('false'),
+  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+  KAFKA_SASL_USERNAME: optionalString,
+  KAFKA_SASL_PASSWORD: optionalString,
+  KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(6),
+  DATABASE_URL: optionalString,
+  MAINSPRING_TEMPORAL_PORT: port.default(7233),
+  MAINSPRING_TEMPORAL_UI_PORT: port.default(8233),
+  MAINSPRING_KAFKA_PORT: port.default(9092),
+  MAINSPRING_KAFKA_CONTROLLER_PORT: port.default(9093),
+  MAINSPRING_POSTGRES_PORT: port.default(5432),
+  MAINSPRING_WORKER_METRICS_PORT: port.default(9464),
+  MAINSPRING_BRIDGE_METRICS_PORT: port.default(9465),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface TemporalTls {
+  certPath?: string;
+  keyPath?: string;
+  caPath?: string;
+  serverName?: string;
+}
+
+export interface Config {
+  home: string;
+  temporal: {
+    address: string;
+    namespace: string;
+    external: boolean;
+    tls?: TemporalTls;
+    apiKey?: string;
+    localPort: number;
+    uiPort: number;
+  };
+  kafka: {
+    brokers: string[];
+    clientId: string;
+    external: boolean;
+    partitions: number;
+    ssl: boolean;
+    sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+    localPort: number;
+    controllerPort: number;
+  };
+  database: { url: string; external: boolean; localPort: number };
+  metrics: { workerPort: number; bridgePort: number };
+  logLevel: Env['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export const LOCAL_DATABASE_NAME = 'mainspring';
+export const LOCAL_DATABASE_USER = 'mainspring';
+export const LOCAL_DATABASE_PASSWORD = 'mainspring';
+
+/** Parses the environment; throws ConfigError naming every bad variable. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env, projectRoot = process.cwd()): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const env = parsed.data;
+  const home = env.MAINSPRING_HOME ?? `${projectRoot}/.mainspring`;
+
+  const tls: TemporalTls | undefined =
+    env.TEMPORAL_TLS_CERT || env.TEMPORAL_TLS_CA
+      ? {
+          certPath: env.TEMPORAL_TLS_CERT,
+          keyPath: env.TEMPORAL_TLS_KEY,
+          caPath: env.TEMPORAL_TLS_CA,
+          serverName: env.TEMPORAL_TLS_SERVER_NAME,
+        }
+      : undefined;
+  if (tls && Boolean(tls.certPath) !== Boolean(tls.keyPath)) {
+    throw new ConfigError('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together (mTLS client certificate).');
+  }
+
+  let sasl: Config['kafka']['sasl'];
+  if (env.KAFKA_SASL_MECHANISM) {
+    if (!env.KAFKA_SASL_USERNAME || !env.KAFKA_SASL_PASSWORD) {
+      throw new ConfigError('KAFKA_SASL_MECHANISM needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD.');
+    }
+    sasl = { mechanism: env.KAFKA_SASL_MECHANISM, username: env.KAFKA_SASL_USERNAME, password: env.KAFKA_SASL_PASSWORD };
+  }
+
+  return {
+    home,
+    temporal: {
+      address: env.TEMPORAL_ADDRESS ?? `127.0.0.1:${env.MAINSPRING_TEMPORAL_PORT}`,
+      namespace: env.TEMPORAL_NAMESPACE,
+      external: env.TEMPORAL_ADDRESS !== undefined,
+      tls,
+      apiKey: env.TEMPORAL_API_KEY,
+      localPort: env.MAINSPRING_TEMPORAL_PORT,
+      uiPort: env.MAINSPRING_TEMPORAL_UI_PORT,
+    },
+    kafka: {
+      brokers: (env.KAFKA_BROKERS ?? `127.0.0.1:${env.MAINSPRING_KAFKA_PORT}`).split(',').map((b) => b.trim()),
+      clientId: env.KAFKA_CLIENT_ID,
+      external: env.KAFKA_BROKERS !== undefined,
+      partitions: env.KAFKA_PARTITIONS,
+      ssl: env.KAFKA_SSL === 'true',
+      sasl,
+      localPort: env.MAINSPRING_KAFKA_PORT,
+      controllerPort: env.MAINSPRING_KAFKA_CONTROLLER_PORT,
+    },
+    database: {
+      url:
+        env.DATABASE_URL ??
+        `postgres://${LOCAL_DATABASE_USER}:${LOCAL_DATABASE_PASSWORD}@127.0.0.1:${env.MAINSPRING_POSTGRES_PORT}/${LOCAL_DATABASE_NAME}`,
+      external: env.DATABASE_URL !== undefined,
+      localPort: env.MAINSPRING_POSTGRES_PORT,
+    },
+    metrics: { workerPort: env.MAINSPRING_WORKER_METRICS_PORT, bridgePort: env.MAINSPRING_BRIDGE_METRICS_PORT },
+    logLevel: env.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,17 @@
+/** A stack problem a person can act on: what went wrong and what to try. */
+export class StackError extends Error {
+  constructor(
+    readonly code:
+      | 'PORT_IN_USE'
+      | 'NOT_INSTALLED'
+      | 'JAVA_MISSING'
+      | 'START_FAILED'
+      | 'UNHEALTHY'
+      | 'STOP_FAILED',
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(hint ? `${message}\n  → ${hint}` : message);
+    this.name = 'StackError';
+  }
+}

@@ -1,0 +1,105 @@
+import { logLevel } from 'kafkajs';
+import type { Config } from '../config/env';
+import { migrateDatabase } from '../db/migrate';
+import { createKafka, ensureTopics } from '../kafka/client';
+import { ALL_TOPICS } from '../kafka/topics';
+import type { ComponentStatus, StackComponent } from './component';
+import { LocalKafka } from './kafka';
+import { stackPaths, toolPaths, type ToolPaths } from './paths';
+import { LocalPostgres } from './postgres';
+import { LocalTemporal } from './temporal';
+
+export interface StackEndpoints {
+  temporalAddress: string;
+  temporalNamespace: string;
+  temporalUi?: string;
+  kafkaBrokers: string[];
+  databaseUrl: string;
+}
+
+/**
+ * The local stack: Temporal dev server, Kafka and PostgreSQL as background processes under `config.home`.
+ * A component whose address comes from the environment is external: used, never started or stopped.
+ */
+export class Stack {
+  readonly temporal?: LocalTemporal;
+  readonly kafka?: LocalKafka;
+  readonly postgres?: LocalPostgres;
+
+  constructor(
+    private readonly config: Config,
+    tools: ToolPaths = toolPaths(),
+  ) {
+    const paths = stackPaths(config.home);
+    if (!config.temporal.external) {
+      this.temporal = new LocalTemporal({
+        cli: tools.temporalCli,
+        paths,
+        port: config.temporal.localPort,
+        uiPort: config.temporal.uiPort,
+        namespace: config.temporal.namespace,
+      });
+    }
+    if (!config.kafka.external) {
+      this.kafka = new LocalKafka({
+        libs: tools.kafkaLibs,
+        paths,
+        port: config.kafka.localPort,
+        controllerPort: config.kafka.controllerPort,
+        partitions: config.kafka.partitions,
+      });
+    }
+    if (!config.database.external) this.postgres = new LocalPostgres({ paths, port: config.database.localPort });
+  }
+
+  /** Start order: storage first (PostgreSQL), then Kafka, then Temporal; stop runs the reverse. */
+  private get managed(): StackComponent[] {
+    return [this.postgres, this.kafka, this.temporal].filter((c): c is NonNullable<typeof c> => c !== undefined);
+  }
+
+  get endpoints(): StackEndpoints {
+    return {
+      temporalAddress: this.config.temporal.address,
+      temporalNamespace: this.config.temporal.namespace,
+      temporalUi: this.temporal?.uiUrl,
+      kafkaBrokers: this.config.kafka.brokers,
+      databaseUrl: this.config.database.url,
+    };
+  }
+
+  async up(progress: (line: string) => void = () => undefined): Promise<StackEndpoints> {
+    const toStart: StackComponent[] = [];
+    for (const component of this.managed) {
+      if (await component.running()) progress(`${component.name} already running`);
+      else toStart.push(component);
+    }
+    // Every problem we can see in advance (port taken, tool missing) is reported before anything starts.
+    for (const component of toStart) await component.preflight();
+    // Independent services start side by side; each waits for its own health check.
+    await Promise.all(toStart.map((component) => component.start(progress)));
+    progress(`ensuring ${ALL_TOPICS.length} kafka topics (${this.config.kafka.partitions} partitions)`);
+    await ensureTopics(createKafka(this.config.kafka, { logLevel: logLevel.ERROR }), ALL_TOPICS, this.config.kafka.partitions);
+    progress('applying database migrations');
+    await migrateDatabase(this.config.database.url);
+    return this.endpoints;
+  }
+
+  async down({ wipe = false }: { wipe?: boolean } = {}): Promise<void> {
+    for (const component of [...this.managed].reverse()) {
+      await component.stop();
+      if (wipe) await component.wipe();
+    }
+  }
+
+  async status(): Promise<ComponentStatus[]> {
+    const external: ComponentStatus[] = [];
+    if (this.config.temporal.external) external.push({ name: 'temporal', state: 'up', external: true, endpoint: this.config.temporal.address, detail: 'TEMPORAL_ADDRESS' });
+    if (this.config.kafka.external) external.push({ name: 'kafka', state: 'up', external: true, endpoint: this.config.kafka.brokers.join(','), detail: 'KAFKA_BROKERS' });
+    if (this.config.database.external) external.push({ name: 'postgres', state: 'up', external: true, endpoint: redactUrl(this.config.database.url), detail: 'DATABASE_URL' });
+    return [...(await Promise.all(this.managed.map((c) => c.status()))), ...external];
+  }
+}
+
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}

