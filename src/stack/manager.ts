@@ -57,6 +57,10 @@ export class Stack {
     return [this.postgres, this.kafka, this.temporal].filter((c): c is NonNullable<typeof c> => c !== undefined);
   }
 
+  get home(): string {
+    return this.config.home;
+  }
+
   get endpoints(): StackEndpoints {
     return {
       temporalAddress: this.config.temporal.address,

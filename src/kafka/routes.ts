@@ -1,0 +1,35 @@
+import type { SearchAttributePair } from '@temporalio/common';
+import type { EventType, LatestEventData, MainspringEvent } from '../../schemas';
+import type { BridgedEvent } from '../temporal/bridged-event';
+
+interface RouteBase<K extends EventType> {
+  topic: string;
+  /** The event type this topic carries; any other type is dead-lettered as ROUTE_MISMATCH. */
+  eventType: K;
+  workflowType: string;
+  taskQueue: string;
+  workflowId(event: MainspringEvent<K>): string;
+}
+
+/** One workflow per event (e.g. a payment saga per payment). Re-delivery hits AlreadyStarted: accepted. */
+export interface StartRoute<K extends EventType = EventType> extends RouteBase<K> {
+  mode: 'start';
+  searchAttributes?(event: MainspringEvent<K>): SearchAttributePair[];
+}
+
+/** Events of one entity batched into a signal, starting the entity workflow if needed (e.g. labels → learning). */
+export interface SignalWithStartRoute<K extends EventType = EventType> extends RouteBase<K> {
+  mode: 'signalWithStart';
+  signal: string;
+  /** Arguments to start the entity workflow with when it does not exist yet. */
+  startArgs(workflowId: string, event: MainspringEvent<K>): unknown[];
+  /** Most events per signal; larger groups are split. */
+  maxBatch: number;
+}
+
+export type Route = StartRoute | SignalWithStartRoute;
+
+/** The signal payload of a signalWithStart route. */
+export interface EventBatchSignal<K extends EventType> {
+  events: Array<BridgedEvent<LatestEventData[K]>>;
+}
