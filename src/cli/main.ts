@@ -1,6 +1,11 @@
 import { Command } from 'commander';
 import { ConfigError } from '../config/env';
 import { StackError } from '../stack/errors';
+import { registerBridgeCommand } from './commands/bridge';
+import { registerDbCommands } from './commands/db';
+import { registerDlqCommands } from './commands/dlq';
+import { registerProduceCommand } from './commands/produce';
+import { registerSchemasCommands } from './commands/schemas';
 import { registerStackCommands } from './commands/stack';
 import { CliUsageError } from './output';
 
@@ -11,6 +16,11 @@ const program = new Command()
   .exitOverride();
 
 registerStackCommands(program);
+registerDbCommands(program);
+registerBridgeCommand(program);
+registerProduceCommand(program);
+registerDlqCommands(program);
+registerSchemasCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof Error && 'code' in err && String((err as { code: unknown }).code).startsWith('commander.')) {

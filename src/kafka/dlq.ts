@@ -1,4 +1,6 @@
-import type { IHeaders, KafkaMessage, Producer } from 'kafkajs';
+import { randomUUID } from 'node:crypto';
+import type { IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { parseEvent } from '../../schemas';
 import { dlqTopic } from './topics';
 
 /** Header names of a dead-lettered record. The original value, key and headers are kept untouched. */
@@ -63,4 +65,107 @@ export function readDeadLetter(message: KafkaMessage): DeadLetter | undefined {
     },
     firstFailureAt: headerString(message.headers, DLQ_HEADERS.firstFailureAt) ?? '',
   };
+}
+
+export interface DlqRecord {
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer | null;
+  headers: IHeaders;
+  letter: DeadLetter;
+  /** The event id when the value is JSON with an `id` (for `--ids` filtering). */
+  eventId?: string;
+}
+
+/** Reads a DLQ topic from the beginning up to its current end (a snapshot), without committing anything. */
+export async function readDlq(kafka: Kafka, topic: string, timeoutMs = 30_000): Promise<DlqRecord[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let ends: Map<number, bigint>;
+  try {
+    ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
+  } finally {
+    await admin.disconnect();
+  }
+  const pending = new Set([...ends].filter(([, end]) => end > 0n).map(([p]) => p));
+  const records: DlqRecord[] = [];
+  if (pending.size === 0) return records;
+  const consumer = kafka.consumer({ groupId: `mainspring-dlq-reader-${randomUUID()}` });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`reading ${topic} timed out after ${timeoutMs} ms`)), timeoutMs);
+      void consumer.run({
+        autoCommit: false,
+        eachMessage: async ({ partition, message }) => {
+          const end = ends.get(partition) ?? 0n;
+          if (BigInt(message.offset) < end) records.push(toDlqRecord(partition, message));
+          if (BigInt(message.offset) >= end - 1n) pending.delete(partition);
+          if (pending.size === 0) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return records.sort((a, b) => a.letter.firstFailureAt.localeCompare(b.letter.firstFailureAt) || a.partition - b.partition);
+}
+
+function toDlqRecord(partition: number, message: KafkaMessage): DlqRecord {
+  let eventId: string | undefined;
+  try {
+    const id = (JSON.parse(message.value?.toString() ?? '') as { id?: unknown }).id;
+    if (typeof id === 'string') eventId = id;
+  } catch {
+    // not JSON: cannot be filtered by id
+  }
+  return {
+    partition,
+    offset: message.offset,
+    key: message.key?.toString() ?? null,
+    value: message.value,
+    headers: message.headers ?? {},
+    letter: readDeadLetter(message) ?? { code: 'UNKNOWN', message: 'record has no mainspring DLQ headers', origin: { topic: '', partition: -1, offset: '' }, firstFailureAt: '' },
+    eventId,
+  };
+}
+
+export interface ReplayOutcome {
+  replayed: Array<{ eventId: string; topic: string }>;
+  stillInvalid: Array<{ partition: number; offset: string; code: string; message: string }>;
+}
+
+/**
+ * Re-validates DLQ records with today's contracts, upcasts them, and sends them back to their origin topic with
+ * the same event id: an event that was processed meanwhile hits AlreadyStarted and starts nothing new.
+ */
+export async function replayDlq(producer: Producer, records: readonly DlqRecord[], options: { maxEventBytes?: number } = {}): Promise<ReplayOutcome> {
+  const outcome: ReplayOutcome = { replayed: [], stillInvalid: [] };
+  for (const record of records) {
+    const parsed = parseEvent(record.value ?? Buffer.alloc(0), { maxBytes: options.maxEventBytes });
+    if (!parsed.ok) {
+      outcome.stillInvalid.push({ partition: record.partition, offset: record.offset, code: parsed.code, message: parsed.message });
+      continue;
+    }
+    const topic = record.letter.origin.topic;
+    const replayCount = Number(headerString(record.headers, DLQ_HEADERS.replayCount) ?? 0) + 1;
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: [
+        {
+          key: parsed.envelope.subject,
+          value: JSON.stringify({ ...parsed.envelope, data: parsed.data }),
+          headers: { [DLQ_HEADERS.replayCount]: String(replayCount), [DLQ_HEADERS.firstFailureAt]: record.letter.firstFailureAt },
+        },
+      ],
+    });
+    outcome.replayed.push({ eventId: parsed.envelope.id, topic });
+  }
+  return outcome;
 }

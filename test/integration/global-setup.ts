@@ -1,8 +1,9 @@
-import { chmodSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/env';
 import { projectRoot } from '../../src/config/project-root';
 import { Stack } from '../../src/stack/manager';
+import { isAlive, stopFromPidFile } from '../../src/stack/processes';
 import { toolPaths } from '../../src/stack/paths';
 import { findFreePort } from '../../src/stack/ports';
 
@@ -14,8 +15,11 @@ import { findFreePort } from '../../src/stack/ports';
 export default async function globalSetup(): Promise<void> {
   const started = Date.now();
   const root = projectRoot();
-  mkdirSync(join(root, '.mainspring', 'test-stacks'), { recursive: true });
-  const home = mkdtempSync(join(root, '.mainspring', 'test-stacks', 'stack-'));
+  const stacks = join(root, '.mainspring', 'test-stacks');
+  mkdirSync(stacks, { recursive: true });
+  await removeOrphanedStacks(stacks);
+  const home = mkdtempSync(join(stacks, 'stack-'));
+  writeFileSync(join(home, 'owner.pid'), String(process.pid));
   // mkdtemp makes the folder private; PostgreSQL runs as its own account and must reach its data dir inside.
   chmodSync(home, 0o755);
   const env: NodeJS.ProcessEnv = {
@@ -45,4 +49,16 @@ export default async function globalSetup(): Promise<void> {
   process.env.MAINSPRING_TEMPORAL_CLI = toolPaths(root).temporalCli;
   if (endpoints.temporalUi) process.env.MAINSPRING_TEMPORAL_UI = endpoints.temporalUi;
   process.stderr.write(`[test stack] up in ${((Date.now() - started) / 1000).toFixed(1)} s (home ${home})\n`);
+}
+
+/** A jest run that was killed leaves its services running: stop those whose owning run is gone. */
+async function removeOrphanedStacks(stacks: string): Promise<void> {
+  for (const name of readdirSync(stacks)) {
+    const home = join(stacks, name);
+    const owner = Number(existsSync(join(home, 'owner.pid')) ? readFileSync(join(home, 'owner.pid'), 'utf8') : 0);
+    if (owner > 0 && isAlive(owner)) continue;
+    const run = join(home, 'run');
+    if (existsSync(run)) for (const pidFile of readdirSync(run)) await stopFromPidFile(join(run, pidFile), 10_000);
+    rmSync(home, { recursive: true, force: true });
+  }
 }

@@ -67,21 +67,35 @@ export const decision = pgTable(
     runId: text('run_id').notNull(),
     correlationId: text('correlation_id').notNull(),
     decision: text('decision', { enum: ['APPROVE', 'FLAG'] }).notNull(),
+    /** Where the saga stands: approved, in-review, escalated, confirmed-fraud, released, compensated. */
     status: text('status').notNull(),
     score: doublePrecision('score').notNull(),
     threshold: doublePrecision('threshold').notNull(),
     modelName: text('model_name').notNull(),
     modelVersion: text('model_version').notNull(),
     fallback: boolean('fallback').notNull().default(false),
+    /** Why the rules decided instead of the model (no-model, breaker-open, model-error, timeout). */
+    fallbackReason: text('fallback_reason'),
+    featureSpecVersion: text('feature_spec_version'),
     shadowVersion: text('shadow_version'),
     shadowScore: doublePrecision('shadow_score'),
     reasons: jsonb('reasons').$type<Array<{ feature: string; contribution: number }>>().notNull(),
     features: jsonb('features').$type<Record<string, number>>().notNull(),
     actions: jsonb('actions').$type<string[]>().notNull(),
+    /** Compensations that ran, in the order they ran (reverse of the actions), with why. */
+    compensations: jsonb('compensations')
+      .$type<Array<{ step: string; reason: string; attempts: number }>>()
+      .notNull()
+      .default(sql`'[]'::jsonb`),
+    /** The fraud team's verdict on a flagged payment, once given. */
+    review: jsonb('review').$type<{ verdict: 'fraud' | 'legit'; reviewer: string; note?: string; at: string }>(),
+    /** Set when the review deadline passed without a verdict (the hold stays). */
+    escalatedAt: timestamp('escalated_at', { withTimezone: true }),
     kafkaTopic: text('kafka_topic'),
     kafkaPartition: integer('kafka_partition'),
     kafkaOffset: bigint('kafka_offset', { mode: 'number' }),
     decidedAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('decision_model_idx').on(t.modelVersion, t.decidedAt)],
 );
@@ -93,6 +107,8 @@ export const compensationLedger = pgTable(
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
     workflowId: text('workflow_id').notNull(),
     step: text('step').notNull(),
+    /** Why the saga undid: a later step failed for good, or a reviewer cleared the payment. */
+    reason: text('reason'),
     attempt: integer('attempt').notNull(),
     outcome: text('outcome', { enum: ['succeeded', 'failed'] }).notNull(),
     error: text('error'),
