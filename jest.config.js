@@ -1,7 +1,8 @@
 // Three projects, one command: pure logic (unit), workflow logic on the time-skipping test server (workflows),
 // and the real stack (integration). `npm test` runs all of them; --selectProjects picks one.
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] };
-const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'] };
+// node-environment.js shares Node's typed-array constructors with the sandbox (onnxruntime-node checks instanceof).
+const common = { testEnvironment: '<rootDir>/test/helpers/node-environment.js', transform, moduleFileExtensions: ['ts', 'js', 'json'] };
 
 /** @type {import('jest').Config} */
 module.exports = {
