@@ -4,6 +4,7 @@ import { StackError } from '../stack/errors';
 import { registerBridgeCommand } from './commands/bridge';
 import { registerDbCommands } from './commands/db';
 import { registerDlqCommands } from './commands/dlq';
+import { registerModelsCommands } from './commands/models';
 import { registerProduceCommand } from './commands/produce';
 import { registerSchemasCommands } from './commands/schemas';
 import { registerStackCommands } from './commands/stack';
@@ -21,6 +22,7 @@ registerBridgeCommand(program);
 registerProduceCommand(program);
 registerDlqCommands(program);
 registerSchemasCommands(program);
+registerModelsCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof Error && 'code' in err && String((err as { code: unknown }).code).startsWith('commander.')) {
@@ -29,8 +31,12 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   }
   if (err instanceof StackError || err instanceof ConfigError || err instanceof CliUsageError) {
     console.error(`mainspring: ${err.message}`);
-  } else {
+  } else if (process.env.LOG_LEVEL === 'debug' || process.env.LOG_LEVEL === 'trace') {
     console.error(err);
+  } else {
+    // Unexpected errors: the message and its cause, not a page of stack (LOG_LEVEL=debug shows it).
+    const cause = err instanceof Error && err.cause instanceof Error ? `\n  caused by: ${err.cause.message}` : '';
+    console.error(`mainspring: ${err instanceof Error ? err.message : String(err)}${cause}`);
   }
   process.exitCode = 1;
 });
