@@ -71,7 +71,7 @@ export class TrainingError extends Error {
   }
 }
 
-const DEFAULTS = { l2: 1e-4, maxIterations: 50, tolerance: 1e-10 };
+export const TRAIN_DEFAULTS = { l2: 1e-4, maxIterations: 50, tolerance: 1e-10 };
 
 function softplus(x: number): number {
   return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
@@ -131,9 +131,9 @@ export function trainLogisticRegression(X: FeatureMatrix, y: ArrayLike<number>, 
   const { rows: n, cols: f } = X;
   if (y.length !== n) throw new TrainingError('TRAINING_INPUT_INVALID', `labels: ${y.length}, rows: ${n}`);
   if (n === 0) throw new TrainingError('TRAINING_INPUT_INVALID', 'no rows');
-  const l2 = options.l2 ?? DEFAULTS.l2;
-  const maxIterations = options.maxIterations ?? DEFAULTS.maxIterations;
-  const tolerance = options.tolerance ?? DEFAULTS.tolerance;
+  const l2 = options.l2 ?? TRAIN_DEFAULTS.l2;
+  const maxIterations = options.maxIterations ?? TRAIN_DEFAULTS.maxIterations;
+  const tolerance = options.tolerance ?? TRAIN_DEFAULTS.tolerance;
   const featureNames = options.featureNames ?? defaultFeatureNames(f);
   if (featureNames.length !== f) throw new TrainingError('TRAINING_INPUT_INVALID', `featureNames: ${featureNames.length}, cols: ${f}`);
 

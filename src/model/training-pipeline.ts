@@ -7,7 +7,7 @@ import { DEFAULT_DECISION_THRESHOLD, evaluateScores, type ModelMetrics } from '.
 import { exportOnnx } from './onnx-export';
 import { nextVersion, registerVersion, type ModelLineage, type ModelVersionSummary } from './registry';
 import { splitTrainHoldout } from './split';
-import { predictProbability, trainLogisticRegression, type ClassWeight } from './train';
+import { predictProbability, TRAIN_DEFAULTS, trainLogisticRegression, type ClassWeight } from './train';
 
 export interface LabeledDataset {
   X: FeatureMatrix;
@@ -49,7 +49,7 @@ export interface TrainAndRegisterResult {
 export async function trainAndRegister(db: Db, data: LabeledDataset, options: TrainAndRegisterOptions): Promise<TrainAndRegisterResult> {
   const seed = options.seed ?? 1;
   const split = splitTrainHoldout(data.X.rows, { seed, holdoutFraction: options.holdoutFraction ?? 0.2 });
-  const params = { l2: options.l2 ?? 1, classWeight: options.classWeight ?? DEFAULT_CLASS_WEIGHT, seed, holdoutFraction: options.holdoutFraction ?? 0.2 };
+  const params = { l2: options.l2 ?? TRAIN_DEFAULTS.l2, classWeight: options.classWeight ?? DEFAULT_CLASS_WEIGHT, seed, holdoutFraction: options.holdoutFraction ?? 0.2 };
   const started = process.hrtime.bigint();
   const model = trainLogisticRegression(selectRows(data.X, split.train), selectValues(data.y, split.train), { l2: params.l2, classWeight: params.classWeight });
   const trainSeconds = Number(process.hrtime.bigint() - started) / 1e9;
