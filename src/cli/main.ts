@@ -8,6 +8,8 @@ import { registerModelsCommands } from './commands/models';
 import { registerProduceCommand } from './commands/produce';
 import { registerSchemasCommands } from './commands/schemas';
 import { registerStackCommands } from './commands/stack';
+import { registerStartCommand } from './commands/start';
+import { registerWorkerCommand } from './commands/worker';
 import { CliUsageError } from './output';
 
 const program = new Command()
@@ -16,7 +18,9 @@ const program = new Command()
   .showHelpAfterError()
   .exitOverride();
 
+registerStartCommand(program);
 registerStackCommands(program);
+registerWorkerCommand(program);
 registerDbCommands(program);
 registerBridgeCommand(program);
 registerProduceCommand(program);

@@ -37,6 +37,7 @@ const envSchema = z.object({
   MAINSPRING_POSTGRES_PORT: port.default(5432),
   MAINSPRING_WORKER_METRICS_PORT: port.default(9464),
   MAINSPRING_BRIDGE_METRICS_PORT: port.default(9465),
+  MAINSPRING_WORKER_SDK_METRICS_PORT: port.default(9466),
   /** Key of the keyed hash applied to user ids before they are indexed (search attributes, metrics, logs). */
   MAINSPRING_PII_HASH_KEY: z.string().min(16, 'must be at least 16 characters').default('mainspring-local-dev-only-key'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -73,7 +74,7 @@ export interface Config {
     controllerPort: number;
   };
   database: { url: string; external: boolean; localPort: number };
-  metrics: { workerPort: number; bridgePort: number };
+  metrics: { workerPort: number; bridgePort: number; workerSdkPort: number };
   piiHashKey: string;
   logLevel: Env['LOG_LEVEL'];
 }
@@ -149,7 +150,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, projectRoot 
       external: env.DATABASE_URL !== undefined,
       localPort: env.MAINSPRING_POSTGRES_PORT,
     },
-    metrics: { workerPort: env.MAINSPRING_WORKER_METRICS_PORT, bridgePort: env.MAINSPRING_BRIDGE_METRICS_PORT },
+    metrics: { workerPort: env.MAINSPRING_WORKER_METRICS_PORT, bridgePort: env.MAINSPRING_BRIDGE_METRICS_PORT, workerSdkPort: env.MAINSPRING_WORKER_SDK_METRICS_PORT },
     piiHashKey: env.MAINSPRING_PII_HASH_KEY,
     logLevel: env.LOG_LEVEL,
   };

@@ -5,7 +5,7 @@ import type { Config } from '../config/env';
 export type TemporalSettings = Pick<Config['temporal'], 'address' | 'namespace' | 'tls' | 'apiKey'>;
 
 /** Connection options shared by clients and workers: TLS files are read here so a missing file is named. */
-export async function temporalConnectionOptions(settings: TemporalSettings): Promise<ConnectionOptions> {
+export async function temporalConnectionOptions(settings: TemporalSettings): Promise<ConnectionOptions & { apiKey?: string }> {
   const readOrExplain = async (path: string | undefined, variable: string) => {
     if (!path) return undefined;
     try {

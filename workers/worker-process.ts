@@ -1,0 +1,84 @@
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import type { Config } from '../src/config/env';
+import { createDb } from '../src/db/client';
+import { createKafka } from '../src/kafka/client';
+import { connectProducer } from '../src/kafka/producer';
+import { ShutdownSequence } from '../src/lifecycle/shutdown';
+import { startAliasWatcher } from '../src/model/alias-watcher';
+import { createRegistryAliasSource } from '../src/model/registry';
+import { ModelRuntime } from '../src/model/runtime';
+import type { Logger } from '../src/observability/logger';
+import { createMetricsRegistry, serveMetrics } from '../src/observability/metrics';
+import { temporalConnectionOptions } from '../src/temporal/client';
+import { TASK_QUEUES } from '../src/temporal/task-queues';
+import { bundleWorkflows } from './bundle-workflows';
+
+export interface WorkerProcessOptions {
+  modelName: string;
+  /** Port of the Temporal SDK's own Prometheus endpoint (task latencies, slots, polls). */
+  sdkMetricsPort?: number;
+}
+
+const TEMPORAL_LOG_LEVELS: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR' };
+
+/**
+ * The worker process: serves the `payments` task queue (saga) with the model runtime in-process.
+ * Shutdown order: worker (stops polling, finishes running activities) → alias watcher → model runtime →
+ * producer → database pool → Temporal connection → metrics endpoint.
+ */
+export async function startWorkerProcess(config: Config, logger: Logger, options: WorkerProcessOptions): Promise<{ shutdown: ShutdownSequence; worker: Worker }> {
+  const log = logger.child({ component: 'worker' });
+  installRuntime(config, options);
+  const shutdown = new ShutdownSequence(log);
+  const metrics = createMetricsRegistry('mainspring_worker');
+  const metricsServer = await serveMetrics(metrics, config.metrics.workerPort);
+  const db = createDb(config.database.url);
+  const producer = await connectProducer(createKafka(config.kafka));
+  const models = new ModelRuntime({ modelName: options.modelName, logger: log.child({ component: 'model-runtime' }) });
+  const watcher = startAliasWatcher(models, createRegistryAliasSource(db.db, options.modelName), { logger: log });
+  await watcher.ready;
+  if (models.championVersion === null) log.warn({ model: options.modelName }, 'no champion registered yet: rules score until one is promoted (`mainspring models train --promote`)');
+
+  const connection = await NativeConnection.connect(await temporalConnectionOptions(config.temporal));
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: TASK_QUEUES.payments,
+    workflowBundle: await bundleWorkflows(),
+    activities: createActivities({ db: db.db, producer, models, piiHashKey: config.piiHashKey, modelName: options.modelName, logger: log }),
+    shutdownGraceTime: '10s',
+  });
+  // Worker.run resolves once shutdown() has drained it; a crash is logged and starts the ordered shutdown.
+  const running = worker.run().catch((err: unknown) => {
+    log.error({ err }, 'worker crashed');
+    void shutdown.run('worker crashed');
+  });
+  shutdown
+    .add('stop worker (finish running activities)', async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    })
+    .add('stop model alias watcher', () => watcher.stop())
+    .add('close model runtime', () => models.close())
+    .add('disconnect producer', () => producer.disconnect())
+    .add('close database pool', () => db.close())
+    .add('close Temporal connection', () => connection.close())
+    .add('close metrics endpoint', () => metricsServer.close());
+  log.info({ taskQueue: TASK_QUEUES.payments, champion: models.championVersion, metrics: `http://127.0.0.1:${config.metrics.workerPort}/metrics` }, 'worker running');
+  return { shutdown, worker };
+}
+
+let runtimeInstalled = false;
+
+/** The SDK runtime is process-wide: logs at our level, its Prometheus metrics on their own port. */
+function installRuntime(config: Config, options: WorkerProcessOptions): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({
+    // Our ShutdownSequence owns SIGINT/SIGTERM so the worker stops in its place in the order, not on its own.
+    shutdownSignals: [],
+    logger: new DefaultLogger(TEMPORAL_LOG_LEVELS[config.logLevel] ?? 'INFO'),
+    telemetryOptions: options.sdkMetricsPort ? { metrics: { prometheus: { bindAddress: `127.0.0.1:${options.sdkMetricsPort}` } } } : undefined,
+  });
+}
