@@ -3,11 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { logLevel } from 'kafkajs';
-import { createKafka } from '../kafka/client';
 import type { ComponentStatus, StackComponent } from './component';
 import { StackError } from './errors';
 import type { StackPaths } from './paths';
+import { kafkaHealthy } from './health';
 import { assertPortFree } from './ports';
 import { livePid, spawnDetached, stopFromPidFile, tailFile, waitUntil } from './processes';
 
@@ -141,19 +140,9 @@ export class LocalKafka implements StackComponent {
     return file;
   }
 
-  /** Healthy = the broker answers a metadata request with one live node. */
-  async healthy(): Promise<boolean> {
-    const admin = createKafka(
-      { brokers: this.brokers, clientId: 'mainspring-stack', ssl: false },
-      { logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 1000 },
-    ).admin();
-    await admin.connect();
-    try {
-      const cluster = await admin.describeCluster();
-      return cluster.brokers.length > 0;
-    } finally {
-      await admin.disconnect();
-    }
+  /** Healthy = the broker answers a metadata request with a live node. */
+  healthy(): Promise<boolean> {
+    return kafkaHealthy({ brokers: this.brokers, clientId: 'mainspring-stack', ssl: false });
   }
 
   async stop(): Promise<void> {

@@ -4,6 +4,7 @@ import { migrateDatabase } from '../db/migrate';
 import { createKafka, ensureTopics } from '../kafka/client';
 import { ALL_TOPICS } from '../kafka/topics';
 import type { ComponentStatus, StackComponent } from './component';
+import { kafkaHealthy, postgresHealthy, temporalHealthy } from './health';
 import { LocalKafka } from './kafka';
 import { stackPaths, toolPaths, type ToolPaths } from './paths';
 import { LocalPostgres } from './postgres';
@@ -96,11 +97,13 @@ export class Stack {
   }
 
   async status(): Promise<ComponentStatus[]> {
-    const external: ComponentStatus[] = [];
-    if (this.config.temporal.external) external.push({ name: 'temporal', state: 'up', external: true, endpoint: this.config.temporal.address, detail: 'TEMPORAL_ADDRESS' });
-    if (this.config.kafka.external) external.push({ name: 'kafka', state: 'up', external: true, endpoint: this.config.kafka.brokers.join(','), detail: 'KAFKA_BROKERS' });
-    if (this.config.database.external) external.push({ name: 'postgres', state: 'up', external: true, endpoint: redactUrl(this.config.database.url), detail: 'DATABASE_URL' });
-    return [...(await Promise.all(this.managed.map((c) => c.status()))), ...external];
+    const { temporal, kafka, database } = this.config;
+    const state = (check: Promise<boolean>) => check.then((ok): ComponentStatus['state'] => (ok ? 'up' : 'unhealthy'), () => 'down' as const);
+    const external: Array<Promise<ComponentStatus>> = [];
+    if (temporal.external) external.push(state(temporalHealthy(temporal)).then((s) => ({ name: 'temporal', state: s, external: true, endpoint: temporal.address, detail: 'TEMPORAL_ADDRESS' })));
+    if (kafka.external) external.push(state(kafkaHealthy(kafka)).then((s) => ({ name: 'kafka', state: s, external: true, endpoint: kafka.brokers.join(','), detail: 'KAFKA_BROKERS' })));
+    if (database.external) external.push(state(postgresHealthy(database.url)).then((s) => ({ name: 'postgres', state: s, external: true, endpoint: redactUrl(database.url), detail: 'DATABASE_URL' })));
+    return Promise.all([...this.managed.map((c) => c.status()), ...external]);
   }
 }
 

@@ -2,11 +2,11 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Connection } from '@temporalio/client';
 import { searchAttributeCliArgs } from '../temporal/search-attributes';
 import type { ComponentStatus, StackComponent } from './component';
 import { StackError } from './errors';
 import type { StackPaths } from './paths';
+import { temporalHealthy } from './health';
 import { assertPortFree } from './ports';
 import { livePid, spawnDetached, stopFromPidFile, tailFile, waitUntil } from './processes';
 
@@ -76,14 +76,8 @@ export class LocalTemporal implements StackComponent {
   }
 
   /** Healthy = the namespace can be described over gRPC. */
-  async healthy(): Promise<boolean> {
-    const connection = await Connection.connect({ address: this.address, connectTimeout: 1000 });
-    try {
-      await connection.workflowService.describeNamespace({ namespace: this.options.namespace });
-      return true;
-    } finally {
-      await connection.close();
-    }
+  healthy(): Promise<boolean> {
+    return temporalHealthy({ address: this.address, namespace: this.options.namespace });
   }
 
   async stop(): Promise<void> {
