@@ -7,6 +7,7 @@ import { LOCAL_DATABASE_NAME, LOCAL_DATABASE_PASSWORD, LOCAL_DATABASE_USER } fro
 import type { ComponentStatus, StackComponent } from './component';
 import { StackError } from './errors';
 import type { StackPaths } from './paths';
+import { postgresHealthy } from './health';
 import { assertPortFree } from './ports';
 import { livePid, spawnDetached, stopFromPidFile, tailFile, waitUntil } from './processes';
 
@@ -28,7 +29,11 @@ export class LocalPostgres implements StackComponent {
   constructor(private readonly options: LocalPostgresOptions) {}
 
   get url(): string {
-    return `postgres://${LOCAL_DATABASE_USER}:${LOCAL_DATABASE_PASSWORD}@127.0.0.1:${this.options.port}/${LOCAL_DATABASE_NAME}`;
+    return this.urlFor(LOCAL_DATABASE_NAME);
+  }
+
+  private urlFor(database: string): string {
+    return `postgres://${LOCAL_DATABASE_USER}:${LOCAL_DATABASE_PASSWORD}@127.0.0.1:${this.options.port}/${database}`;
   }
 
   async running(): Promise<boolean> {
@@ -110,27 +115,12 @@ export class LocalPostgres implements StackComponent {
   }
 
   private client(database: string): Client {
-    return new Client({
-      host: '127.0.0.1',
-      port: this.options.port,
-      user: LOCAL_DATABASE_USER,
-      password: LOCAL_DATABASE_PASSWORD,
-      database,
-      connectionTimeoutMillis: 1000,
-    });
+    return new Client({ connectionString: this.urlFor(database), connectionTimeoutMillis: 1000 });
   }
 
   /** Healthy = `select 1` answers. */
-  async healthy(database = LOCAL_DATABASE_NAME): Promise<boolean> {
-    const client = this.client(database);
-    client.on('error', () => undefined);
-    await client.connect();
-    try {
-      await client.query('select 1');
-      return true;
-    } finally {
-      await client.end();
-    }
+  healthy(database = LOCAL_DATABASE_NAME): Promise<boolean> {
+    return postgresHealthy(this.urlFor(database));
   }
 
   async stop(): Promise<void> {
