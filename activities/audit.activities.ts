@@ -1,0 +1,124 @@
+import { sql } from 'drizzle-orm';
+import { createEvent, paymentScoredV1 } from '../schemas';
+import type { Db } from '../src/db/client';
+import { decision as decisionTable } from '../src/db/schema';
+import { publishEvents } from '../src/kafka/producer';
+import type { KafkaCoordinates } from '../src/temporal/bridged-event';
+import type { CompensationRecord, Decision, ReviewRecord } from '../workflows/payment-saga.messages';
+import type { ScoreReason } from './scoring.activities';
+import { eventIdFor, failPermanentFast, type ResolvedDeps } from './shared';
+
+export interface RecordDecisionInput {
+  paymentId: string;
+  workflowId: string;
+  runId: string;
+  correlationId: string;
+  /** Envelope id of the payments.initiated event: the cause of everything the saga publishes. */
+  eventId: string;
+  decision: Decision;
+  /** in-review, escalated, approved, confirmed-fraud, released, compensated. */
+  status: string;
+  score: number;
+  threshold: number;
+  modelName: string;
+  modelVersion: string;
+  fallback: boolean;
+  fallbackReason?: string;
+  featureSpecVersion: string;
+  shadow?: { modelVersion: string; probability?: number; error?: string };
+  reasons: ScoreReason[];
+  features: Record<string, number>;
+  actions: string[];
+  compensations: CompensationRecord[];
+  review?: ReviewRecord;
+  escalatedAt?: string;
+  kafka: KafkaCoordinates;
+  /** Publish payments.scored too: once per saga, with the first record (its event id is derived from the workflow id). */
+  publishScored: boolean;
+}
+
+/** Contracts cap reasons at 32 and take only feature + contribution. */
+export function contractReasons(reasons: readonly ScoreReason[]): Array<{ feature: string; contribution: number }> {
+  return reasons.slice(0, 32).map((r) => ({ feature: r.feature, contribution: r.contribution }));
+}
+
+/**
+ * Appends one compensation attempt to the ledger. The attempt number counts every row of this step of this saga, so
+ * activity retries and workflow-level rounds share one sequence.
+ */
+export async function writeLedger(
+  db: Db,
+  row: { workflowId: string; step: string; reason: string; outcome: 'succeeded' | 'failed'; error?: string },
+): Promise<void> {
+  await db.execute(sql`
+    insert into compensation_ledger (workflow_id, step, reason, attempt, outcome, error)
+    select ${row.workflowId}, ${row.step}, ${row.reason}, coalesce(max(attempt), 0) + 1, ${row.outcome}, ${row.error ?? null}
+    from compensation_ledger where workflow_id = ${row.workflowId} and step = ${row.step}`);
+}
+
+export function createAuditActivities(deps: ResolvedDeps) {
+  const { db } = deps;
+  return {
+    /**
+     * Upserts the decision record of a payment (the audit trail the CLI and the UI read) and, on the first record,
+     * publishes payments.scored. Upsert: the saga records again after a review or a compensation.
+     */
+    async recordDecision(input: RecordDecisionInput): Promise<{ scoredEventId?: string }> {
+      return failPermanentFast(async () => {
+        const row = {
+          paymentId: input.paymentId,
+          workflowId: input.workflowId,
+          runId: input.runId,
+          correlationId: input.correlationId,
+          decision: input.decision,
+          status: input.status,
+          score: input.score,
+          threshold: input.threshold,
+          modelName: input.modelName,
+          modelVersion: input.modelVersion,
+          fallback: input.fallback,
+          fallbackReason: input.fallbackReason ?? null,
+          featureSpecVersion: input.featureSpecVersion,
+          shadowVersion: input.shadow?.modelVersion ?? null,
+          shadowScore: input.shadow?.probability ?? null,
+          reasons: input.reasons,
+          features: input.features,
+          actions: input.actions,
+          compensations: input.compensations,
+          review: input.review ?? null,
+          escalatedAt: input.escalatedAt ? new Date(input.escalatedAt) : null,
+          kafkaTopic: input.kafka.topic,
+          kafkaPartition: input.kafka.partition,
+          kafkaOffset: Number(input.kafka.offset),
+        };
+        const { paymentId: _key, ...changes } = row;
+        await db
+          .insert(decisionTable)
+          .values(row)
+          .onConflictDoUpdate({ target: decisionTable.paymentId, set: { ...changes, updatedAt: sql`now()` } });
+        if (!input.publishScored) return {};
+
+        const id = eventIdFor(`${input.workflowId}:scored`);
+        const shadow = input.shadow?.probability === undefined ? undefined : { version: input.shadow.modelVersion, score: input.shadow.probability };
+        const envelope = createEvent(paymentScoredV1, {
+          id,
+          source: deps.source,
+          correlationId: input.correlationId,
+          causationId: input.eventId,
+          data: {
+            paymentId: input.paymentId,
+            decision: input.decision,
+            score: input.score,
+            modelVersion: input.modelVersion,
+            ...(shadow ? { shadow } : {}),
+            reasons: contractReasons(input.reasons),
+            fallback: input.fallback,
+            workflowId: input.workflowId,
+          },
+        });
+        await publishEvents(deps.producer, deps.topics.scored, [envelope]);
+        return { scoredEventId: id };
+      });
+    },
+  };
+}

@@ -1,0 +1,140 @@
+import { and, eq, gte, lt, ne, sql } from 'drizzle-orm';
+import { featureLog, paymentEvent, userRiskProfile } from '../src/db/schema';
+import {
+  buildFeatureVector,
+  FEATURE_SPEC_VERSION,
+  isLateEvent,
+  VELOCITY_WINDOW_MS,
+  type FeatureName,
+} from '../src/features/payment-features';
+import { pseudonymize } from '../src/security/pseudonymize';
+import { failPermanentFast, type ResolvedDeps } from './shared';
+
+export interface EnrichPaymentInput {
+  paymentId: string;
+  userId: string;
+  amount: number;
+  currency: string;
+  country: string;
+  merchantCategory: string;
+  deviceId: string;
+  /** Producer's hint; without it the device is compared with the profile's known devices. */
+  newDevice?: boolean;
+  /** When the payment happened (payload eventTime, else envelope time), ISO-8601. Velocity is counted on it. */
+  eventTime: string;
+  /**
+   * When the saga started processing it, ISO-8601: the workflow's start time, not the activity's clock, so a retried
+   * enrichment computes the same late-event flag.
+   */
+  processedAt: string;
+}
+
+export interface EnrichmentResult {
+  featureSpecVersion: string;
+  /** Feature values by name: the row of the feature log. */
+  features: Record<FeatureName, number>;
+  /** The same values in spec order (float32-rounded): exactly what the model receives. */
+  vector: number[];
+  /** Features that fell back to their default because the datum was missing (no profile, no device hint, ...). */
+  defaulted: string[];
+  velocity60s: number;
+  lateEvent: boolean;
+  /** Keyed hash of the user id, for the UserId search attribute. */
+  userIdHash: string;
+  /** `feature-log`: this payment was enriched before (a retry or a second saga) and the logged vector is reused. */
+  source: 'computed' | 'feature-log';
+}
+
+export function createEnrichmentActivities(deps: ResolvedDeps) {
+  const { db } = deps;
+  return {
+    /**
+     * Risk profile (online store) + 60 s event-time velocity → feature vector, written to the feature log (offline
+     * store) before it is returned. The log is first-write-wins and a repeated enrichment returns the logged vector,
+     * so the vector scored is always the vector training will read.
+     */
+    async enrichPayment(input: EnrichPaymentInput): Promise<EnrichmentResult> {
+      return failPermanentFast(async () => {
+        const eventMs = Date.parse(input.eventTime);
+        const eventTime = new Date(eventMs);
+        const userIdHash = pseudonymize(input.userId, deps.piiHashKey);
+
+        // The three reads/writes are independent: the velocity query excludes this payment by id, so it does not
+        // matter whether the insert lands first.
+        const [, profiles, counts] = await Promise.all([
+          db
+            .insert(paymentEvent)
+            .values({ paymentId: input.paymentId, userId: input.userId, amount: input.amount.toFixed(2), currency: input.currency, eventTime })
+            .onConflictDoNothing(),
+          db.select().from(userRiskProfile).where(eq(userRiskProfile.userId, input.userId)),
+          // [t - 60 s, t) by event time: a late event counts where it happened, and counts for later ones too.
+          db
+            .select({ n: sql<number>`count(*)::int` })
+            .from(paymentEvent)
+            .where(
+              and(
+                eq(paymentEvent.userId, input.userId),
+                gte(paymentEvent.eventTime, new Date(eventMs - VELOCITY_WINDOW_MS)),
+                lt(paymentEvent.eventTime, eventTime),
+                ne(paymentEvent.paymentId, input.paymentId),
+              ),
+            ),
+        ]);
+        const profile = profiles[0];
+        const velocity60s = counts[0]?.n ?? 0;
+        const lateEvent = isLateEvent(eventMs, Date.parse(input.processedAt));
+        const newDevice = input.newDevice ?? (profile ? !profile.knownDevices.includes(input.deviceId) : undefined);
+        const accountAgeDays = profile?.accountCreatedAt ? (eventMs - profile.accountCreatedAt.getTime()) / 86_400_000 : undefined;
+
+        const vector = buildFeatureVector({
+          amount: input.amount,
+          currency: input.currency,
+          eventTime: input.eventTime,
+          userRiskScore: profile?.riskScore,
+          accountAgeDays,
+          userHomeCountry: profile?.homeCountry ?? undefined,
+          paymentCountry: input.country,
+          merchantCategory: input.merchantCategory,
+          newDevice,
+          velocity60s,
+          lateEvent,
+        });
+        const values = Array.from(vector.values);
+        const inserted = await db
+          .insert(featureLog)
+          .values({ paymentId: input.paymentId, featureSpecVersion: vector.specVersion, features: { ...vector.named }, vector: values, eventTime })
+          .onConflictDoNothing()
+          .returning({ paymentId: featureLog.paymentId });
+        if (inserted.length > 0) {
+          return {
+            featureSpecVersion: vector.specVersion,
+            features: { ...vector.named },
+            vector: values,
+            defaulted: [...vector.defaulted],
+            velocity60s,
+            lateEvent,
+            userIdHash,
+            source: 'computed',
+          };
+        }
+        const [logged] = await db.select().from(featureLog).where(eq(featureLog.paymentId, input.paymentId));
+        if (logged.featureSpecVersion !== FEATURE_SPEC_VERSION) {
+          throw Object.assign(new Error(`payment ${input.paymentId} was logged with feature spec ${logged.featureSpecVersion}, this build serves ${FEATURE_SPEC_VERSION}`), {
+            code: 'FEATURE_SPEC_MISMATCH',
+          });
+        }
+        const features = logged.features as Record<FeatureName, number>;
+        return {
+          featureSpecVersion: logged.featureSpecVersion,
+          features,
+          vector: logged.vector,
+          defaulted: [],
+          velocity60s: features.velocity_60s,
+          lateEvent: features.late_event === 1,
+          userIdHash,
+          source: 'feature-log',
+        };
+      });
+    },
+  };
+}

@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Producer } from 'kafkajs';
+import type { Db } from '../src/db/client';
+import type { ModelRuntime } from '../src/model/runtime';
+import type { Logger } from '../src/observability/logger';
+import { TOPICS } from '../src/kafka/topics';
+
+/** Topics the saga writes; overridable so tests can use their own. */
+export interface SagaTopics {
+  scored: string;
+  flagged: string;
+  flagRetracted: string;
+  labeled: string;
+}
+
+export const DEFAULT_SAGA_TOPICS: SagaTopics = {
+  scored: TOPICS.paymentsScored,
+  flagged: TOPICS.paymentsFlagged,
+  flagRetracted: TOPICS.paymentsFlagRetracted,
+  labeled: TOPICS.paymentsLabeled,
+};
+
+export interface ActivityDeps {
+  db: Db;
+  /** An idempotent kafkajs producer (src/kafka/producer.ts connectProducer); the caller connects and closes it. */
+  producer: Producer;
+  /** Champion/shadow scoring with rule fallback; the caller loads models (alias watcher) and closes it. */
+  models: ModelRuntime;
+  /** Key of the keyed hash for user ids in search attributes (config.piiHashKey). */
+  piiHashKey: string;
+  /** Name of the model the runtime serves (labels and per-model thresholds refer to it); default "fraud". */
+  modelName?: string;
+  topics?: Partial<SagaTopics>;
+  /** How much a flag raises the user's risk score (capped at 1); default 0.2. */
+  riskRaise?: number;
+  /** Envelope `source` of the events the saga publishes; default "mainspring/payment-saga". */
+  source?: string;
+  logger?: Logger;
+}
+
+export interface ResolvedDeps extends Required<Omit<ActivityDeps, 'topics' | 'logger'>> {
+  topics: SagaTopics;
+  logger: Logger | undefined;
+}
+
+export function resolveDeps(deps: ActivityDeps): ResolvedDeps {
+  return {
+    ...deps,
+    modelName: deps.modelName ?? 'fraud',
+    topics: { ...DEFAULT_SAGA_TOPICS, ...deps.topics },
+    riskRaise: deps.riskRaise ?? 0.2,
+    source: deps.source ?? 'mainspring/payment-saga',
+    logger: deps.logger?.child({ component: 'payment-saga-activities' }),
+  };
+}
+
+/**
+ * A stable event id for an effect's idempotency key (UUID-shaped, from sha256). A retried publish sends the same
+ * envelope id, so consumers can drop the duplicate that at-least-once delivery may produce.
+ */
+export function eventIdFor(idempotencyKey: string): string {
+  const h = createHash('sha256').update(idempotencyKey).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16], 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** Codes of errors no retry can fix: bad input or a contract our own code broke. */
+const PERMANENT_CODES = new Set([
+  'CONTRACT_VIOLATION',
+  'ENVELOPE_INVALID',
+  'FEATURE_INPUT_INVALID',
+  'FEATURE_SPEC_MISMATCH',
+  'SCORE_INPUT_INVALID',
+]);
+
+/** Runs `fn`; an error with a permanent code becomes a non-retryable ApplicationFailure whose type is that code. */
+export async function failPermanentFast<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && PERMANENT_CODES.has(code)) {
+      throw ApplicationFailure.create({ message: (err as Error).message, type: code, nonRetryable: true, cause: err as Error });
+    }
+    throw err;
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
