@@ -338,60 +338,6 @@ describe('payment saga on the real stack', () => {
     process.stderr.write(`[payment-saga it] history events: flag + legit review ${(await handles[0].fetchHistory()).events?.length}, flag + fraud review ${(await handles[1].fetchHistory()).events?.length}\n`);
   });
 
-  // Report-only (MAINSPRING_SAGA_LATENCY=1): event produced → payments.flagged consumed, one saga at a time.
-  (process.env.MAINSPRING_SAGA_LATENCY ? it : it.skip)('latency probe: event → payments.flagged (report only)', async () => {
-    const n = Number(process.env.MAINSPRING_SAGA_LATENCY) > 1 ? Number(process.env.MAINSPRING_SAGA_LATENCY) : 20;
-    const eventTime = new Date().toISOString();
-    const users = await Promise.all(Array.from({ length: n }, () => riskyUser(eventTime)));
-    const arrived = new Map<string, number>();
-    const consumer = kafka.consumer({ groupId: uniqueName('it-saga-latency'), maxWaitTimeInMs: 5 });
-    await consumer.connect();
-    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-    await consumer.subscribe({ topic: topics.flagged, fromBeginning: false });
-    await consumer.run({ eachMessage: async ({ message }) => void arrived.set((JSON.parse(message.value!.toString()) as EventEnvelope<{ paymentId: string }>).data.paymentId, Date.now()) });
-    await joined;
-    await new Promise((r) => setTimeout(r, 1_000));
-    try {
-      const latencies: number[] = [];
-      for (const userId of users) {
-        const e = payment(riskyData(userId), eventTime);
-        const t0 = Date.now();
-        await produce([e]);
-        await eventually(async () => arrived.get(e.data.paymentId), (t) => t !== undefined, { timeoutMs: 30_000, intervalMs: 2, what: 'flagged' });
-        latencies.push(arrived.get(e.data.paymentId)! - t0);
-      }
-      // Where the time of the last saga went, from its history timestamps (report only).
-      const last = [...created.workflows].pop()!;
-      const { events } = await temporal.workflow.getHandle(last).fetchHistory();
-      const t0 = Number(events![0].eventTime!.seconds) * 1000 + Math.round((events![0].eventTime!.nanos ?? 0) / 1e6);
-      const line = events!.map((ev) => {
-        const name = Object.keys(ev).find((k) => k.endsWith('EventAttributes') && (ev as Record<string, unknown>)[k] != null)?.replace(/EventAttributes$/, '');
-        const at = Number(ev.eventTime!.seconds) * 1000 + Math.round((ev.eventTime!.nanos ?? 0) / 1e6);
-        const act = (ev.activityTaskScheduledEventAttributes?.activityType?.name) ?? '';
-        return `${at - t0}ms ${name}${act ? `(${act})` : ''}`;
-      });
-      process.stderr.write(`[payment-saga it] last saga history: ${line.join(' | ')}\n`);
-      // The local-activity part on its own: enrichment (PostgreSQL) and scoring (ONNX), called directly.
-      const timings = { enrich: [] as number[], score: [] as number[] };
-      for (const userId of users.slice(0, 10)) {
-        const e = payment(riskyData(userId), eventTime);
-        const a = performance.now();
-        const enriched = await activities.enrichPayment({ ...e.data, eventTime, processedAt: new Date().toISOString() });
-        const b = performance.now();
-        await activities.scorePayment({ paymentId: e.data.paymentId, featureSpecVersion: enriched.featureSpecVersion, vector: enriched.vector });
-        timings.enrich.push(b - a);
-        timings.score.push(performance.now() - b);
-      }
-      const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)].toFixed(1);
-      process.stderr.write(`[payment-saga it] direct calls, median: enrichPayment ${med(timings.enrich)} ms, scorePayment ${med(timings.score)} ms\n`);
-      latencies.sort((a, b) => a - b);
-      const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
-      process.stderr.write(`[payment-saga it] event → payments.flagged over ${n} sequential sagas: p50 ${q(0.5)} ms, p90 ${q(0.9)} ms, max ${latencies[latencies.length - 1]} ms\n`);
-    } finally {
-      await consumer.disconnect();
-    }
-  });
-
   it('effects and undos are idempotent on the real database (same key twice → one effect)', async () => {
     const userId = await benignUser();
     const paymentId = `pay-${randomUUID()}`;
