@@ -3,6 +3,7 @@ import { ConfigError } from '../config/env';
 import { StackError } from '../stack/errors';
 import { registerBridgeCommand } from './commands/bridge';
 import { registerDbCommands } from './commands/db';
+import { registerDecisionCommands } from './commands/decisions';
 import { registerDlqCommands } from './commands/dlq';
 import { registerModelsCommands } from './commands/models';
 import { registerProduceCommand } from './commands/produce';
@@ -27,6 +28,7 @@ registerProduceCommand(program);
 registerDlqCommands(program);
 registerSchemasCommands(program);
 registerModelsCommands(program);
+registerDecisionCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof Error && 'code' in err && String((err as { code: unknown }).code).startsWith('commander.')) {

@@ -1,0 +1,71 @@
+import type { Command } from 'commander';
+import { runBench } from '../../../bench/harness';
+import { commaList, positiveInt } from '../options';
+
+interface BenchCliOptions {
+  quick?: boolean;
+  events?: number;
+  rates?: number[];
+  seconds?: number;
+  python: boolean;
+  cpuProf?: boolean;
+  out?: string;
+}
+
+/**
+ * `mainspring bench [--quick]`: measures mainspring next to the alternatives in one run (see bench/README.md) and
+ * writes bench/results/<time>.json + .md. Ctrl-C stops the run in order (partial results are still written); a
+ * second Ctrl-C exits at once.
+ */
+export function registerBenchCommand(program: Command): void {
+  program
+    .command('bench')
+    .description('benchmark the durable pipeline, bridge, scoring, training and drift side by side with the alternatives')
+    .option('--quick', 'short run (≤ 2 min; the first Python install takes longer)')
+    .option('--no-python', 'skip the Python comparisons (scikit-learn, onnxruntime, Evidently)')
+    .option('--cpu-prof', 'write V8 CPU profiles of the worker, bridge and plain consumer (.mainspring/bench-profiles/)')
+    .option('--out <dir>', 'results directory (default bench/results)')
+    .option('--events <n>', 'events of the throughput backlog (default 4000, quick 600)', positiveInt('--events'))
+    .option('--rates <list>', 'latency rates in events/s (default 25,50,100; quick 25,50)', (v: string) => commaList(v).map((x) => positiveInt('--rates')(x)))
+    .option('--seconds <n>', 'how long each latency rate is held (default 20, quick 6)', positiveInt('--seconds'))
+    .action(async (options: BenchCliOptions) => {
+      // kafkajs warns once per producer about its v2 default partitioner; the bench's children inherit this.
+      process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+      const abort = new AbortController();
+      let firstSignalAt = 0;
+      const onSignal = (signal: NodeJS.Signals) => {
+        // One Ctrl-C can arrive twice (the terminal's process group + a wrapper such as npx/tsx relaying it).
+        if (firstSignalAt > 0 && Date.now() - firstSignalAt < 1500) return;
+        if (firstSignalAt === 0) {
+          firstSignalAt = Date.now();
+          process.stderr.write(`\n[bench] ${signal}: stopping in order and writing partial results (again to exit at once)\n`);
+          abort.abort();
+        } else process.exit(130);
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        const outcome = await runBench(
+          {
+            quick: options.quick === true,
+            python: options.python,
+            cpuProfile: options.cpuProf === true,
+            outDir: options.out,
+            overrides: {
+              ...(options.events ? { throughputEvents: options.events } : {}),
+              ...(options.rates ? { latencyRates: options.rates } : {}),
+              ...(options.seconds ? { latencySeconds: options.seconds } : {}),
+            },
+          },
+          { progress: (line) => process.stderr.write(`${line}\n`), signal: abort.signal },
+        );
+        process.stdout.write(`\n${outcome.markdown}\n`);
+        process.stderr.write(`[bench] results: ${outcome.jsonPath}\n[bench]          ${outcome.markdownPath}\n`);
+        if (outcome.result.status === 'interrupted') process.exitCode = 130;
+        else if (outcome.result.status === 'failed') process.exitCode = 1;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}
