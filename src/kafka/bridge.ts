@@ -236,6 +236,7 @@ export class Bridge {
             // A finished workflow also refuses its id again: a re-delivered event never runs twice.
             workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
             typedSearchAttributes: searchAttributes,
+            staticSummary: route.summary?.(event),
             memo: { eventId: event.envelope.id, correlationId: event.envelope.correlationid, kafka: input.kafka },
           });
           this.metrics.accepted.inc({ topic: route.topic, mode: route.mode });

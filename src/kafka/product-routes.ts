@@ -17,6 +17,10 @@ export function productRoutes(options: { piiHashKey: string }): Route[] {
       workflowType: PAYMENT_SAGA_WORKFLOW,
       taskQueue: TASK_QUEUES.payments,
       workflowId: (event) => `payment-${event.envelope.id}`,
+      summary: (event) => {
+        const data = event.data as { paymentId: string; amount: number; currency: string };
+        return `payment ${data.paymentId} · ${data.amount.toFixed(2)} ${data.currency}`;
+      },
       searchAttributes: (event) => {
         const data = event.data as { paymentId: string; userId: string };
         return [

@@ -15,6 +15,8 @@ interface RouteBase<K extends EventType> {
 export interface StartRoute<K extends EventType = EventType> extends RouteBase<K> {
   mode: 'start';
   searchAttributes?(event: MainspringEvent<K>): SearchAttributePair[];
+  /** One line shown for the workflow in the Temporal UI, e.g. `payment p-123 · 950.00 EUR`. */
+  summary?(event: MainspringEvent<K>): string;
 }
 
 /** Events of one entity batched into a signal, starting the entity workflow if needed (e.g. labels → learning). */
