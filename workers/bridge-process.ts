@@ -16,7 +16,8 @@ export interface RunningProcess {
  * The bridge process: Kafka consumer group → Temporal. Shutdown order: stop consuming (in-flight starts finish,
  * accepted offsets are committed, the group is left) → producer → Temporal connection → metrics endpoint.
  */
-export async function startBridgeProcess(config: Config, logger: Logger, options: Partial<BridgeOptions> = {}): Promise<RunningProcess> {
+export async function startBridgeProcess(config: Config, logger: Logger, options: Partial<BridgeOptions> & { defaultModelName?: string } = {}): Promise<RunningProcess> {
+  const { defaultModelName = 'fraud', ...bridgeOptions } = options;
   const log = logger.child({ component: 'bridge' });
   const shutdown = new ShutdownSequence(log);
   const metrics = createMetricsRegistry('mainspring_bridge_process');
@@ -24,7 +25,7 @@ export async function startBridgeProcess(config: Config, logger: Logger, options
   const { client, connection } = await connectTemporal(config.temporal);
   const kafka = createKafka(config.kafka);
   const producer = await connectProducer(kafka);
-  const bridge = new Bridge({ kafka, temporal: client, producer, routes: productRoutes({ piiHashKey: config.piiHashKey }), logger: log, metrics }, options);
+  const bridge = new Bridge({ kafka, temporal: client, producer, routes: productRoutes({ piiHashKey: config.piiHashKey, defaultModelName }), logger: log, metrics }, bridgeOptions);
   shutdown
     .add('stop consuming and commit accepted offsets', () => bridge.stop())
     .add('disconnect producer', () => producer.disconnect())

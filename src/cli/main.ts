@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { ConfigError } from '../config/env';
 import { StackError } from '../stack/errors';
+import { registerBenchCommand } from './commands/bench';
 import { registerBridgeCommand } from './commands/bridge';
 import { registerDbCommands } from './commands/db';
 import { registerDecisionCommands } from './commands/decisions';
@@ -29,6 +30,7 @@ registerDlqCommands(program);
 registerSchemasCommands(program);
 registerModelsCommands(program);
 registerDecisionCommands(program);
+registerBenchCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof Error && 'code' in err && String((err as { code: unknown }).code).startsWith('commander.')) {

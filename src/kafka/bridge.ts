@@ -27,7 +27,8 @@ export interface BridgeOptions {
 
 export const DEFAULT_BRIDGE_OPTIONS: BridgeOptions = {
   groupId: 'mainspring-bridge',
-  maxInFlightPerPartition: 64,
+  // 16 per partition keeps a 6-partition topic at ~100 concurrent starts: more only queues inside Temporal.
+  maxInFlightPerPartition: 16,
   maxEventBytes: 256 * 1024,
   retry: { initialMs: 200, maxMs: 10_000 },
   rejectAttempts: 3,

@@ -1,4 +1,5 @@
 import type { SearchAttributePair } from '@temporalio/common';
+import { LEARNING_LOOP_WORKFLOW_TYPE, LEARNING_SIGNALS, learningWorkflowId, type LearningLoopInput } from '../../workflows/learning-loop.messages';
 import { pseudonymize } from '../security/pseudonymize';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { TASK_QUEUES } from '../temporal/task-queues';
@@ -7,8 +8,24 @@ import { TOPICS } from './topics';
 
 export const PAYMENT_SAGA_WORKFLOW = 'paymentSaga';
 
+/** Events for a model's learning loop are batched per model into one signal (labels arrive in thousands). */
+const LEARNING_BATCH = 500;
+
 /** The topics mainspring consumes and the workflows they drive. */
-export function productRoutes(options: { piiHashKey: string }): Route[] {
+export function productRoutes(options: { piiHashKey: string; defaultModelName?: string }): Route[] {
+  const defaultModel = options.defaultModelName ?? 'fraud';
+  const modelOf = (event: { data: unknown }) => (event.data as { modelName?: string }).modelName ?? defaultModel;
+  const learningRoute = (topic: string, eventType: 'payments.labeled' | 'model.drift-detected' | 'model.retrain-requested', signal: string): Route => ({
+    mode: 'signalWithStart',
+    topic,
+    eventType,
+    workflowType: LEARNING_LOOP_WORKFLOW_TYPE,
+    taskQueue: TASK_QUEUES.learning,
+    workflowId: (event) => learningWorkflowId(modelOf(event)),
+    signal,
+    startArgs: (_id, event): [LearningLoopInput] => [{ modelName: modelOf(event) }],
+    maxBatch: LEARNING_BATCH,
+  });
   return [
     {
       mode: 'start',
@@ -29,5 +46,8 @@ export function productRoutes(options: { piiHashKey: string }): Route[] {
         ] as SearchAttributePair[];
       },
     },
+    learningRoute(TOPICS.paymentsLabeled, 'payments.labeled', LEARNING_SIGNALS.labels),
+    learningRoute(TOPICS.modelDriftDetected, 'model.drift-detected', LEARNING_SIGNALS.driftDetected),
+    learningRoute(TOPICS.modelRetrainRequested, 'model.retrain-requested', LEARNING_SIGNALS.retrainRequested),
   ];
 }

@@ -58,6 +58,10 @@ export class LocalTemporal implements StackComponent {
       '--db-filename', join(paths.data(NAME), 'temporal.db'),
       '--namespace', namespace,
       '--log-level', 'warn',
+      // WAL + synchronous=normal: the dev server's SQLite otherwise fsyncs every write, which caps workflow
+      // starts at a few dozen per second on a laptop disk (measured: ~6× more starts/s with these pragmas).
+      '--sqlite-pragma', 'journal_mode=wal',
+      '--sqlite-pragma', 'synchronous=normal',
       ...searchAttributeCliArgs(),
     ];
     progress(`starting temporal dev server on ${this.address} (UI ${this.uiUrl})`);

@@ -9,7 +9,7 @@ export function registerBridgeCommand(program: Command): void {
     .command('bridge')
     .description('consume Kafka topics and start/signal Temporal workflows (commits only what Temporal accepted)')
     .option('--group <id>', 'consumer group id', 'mainspring-bridge')
-    .option('--max-in-flight <n>', 'starts queued or running per partition', positiveInt('--max-in-flight', 10_000), 64)
+    .option('--max-in-flight <n>', 'starts queued or running per partition', positiveInt('--max-in-flight', 10_000), 16)
     .action(async (options: { group: string; maxInFlight: number }) => {
       const config = loadConfig();
       const logger = createLogger(config.logLevel);

@@ -1,0 +1,77 @@
+// The plain consumer's per-event work: the payment saga's steps up to its first record, called directly (no
+// Temporal). Uses the very activity functions the worker registers, so both sides do identical database and Kafka work.
+import type { PaymentSagaActivities } from '../../activities';
+import type { PaymentInitiatedV1 } from '../../schemas/events/payment-initiated.v1';
+import type { EventEnvelope } from '../../schemas/envelope';
+import type { KafkaCoordinates } from '../../src/temporal/bridged-event';
+import { decide, DEFAULT_THRESHOLD } from '../../workflows/lib/decide';
+
+/** One payment, start to finish, in-process: what the saga does up to its first record (no review wait). */
+export async function processPayment(acts: PaymentSagaActivities, envelope: EventEnvelope<PaymentInitiatedV1>, kafka: KafkaCoordinates): Promise<void> {
+  const payment = envelope.data;
+  const workflowId = `plain-${envelope.id}`;
+  const keyOf = (step: string) => `${workflowId}:${step}`;
+  const ref = { workflowId, paymentId: payment.paymentId, correlationId: envelope.correlationid, eventId: envelope.id };
+  const enriched = await acts.enrichPayment({
+    paymentId: payment.paymentId,
+    userId: payment.userId,
+    amount: payment.amount,
+    currency: payment.currency,
+    country: payment.country,
+    merchantCategory: payment.merchantCategory,
+    deviceId: payment.deviceId,
+    ...(payment.newDevice === undefined ? {} : { newDevice: payment.newDevice }),
+    eventTime: payment.eventTime ?? envelope.time,
+    processedAt: new Date().toISOString(),
+  });
+  const scored = await acts.scorePayment({ paymentId: payment.paymentId, featureSpecVersion: enriched.featureSpecVersion, vector: enriched.vector });
+  const threshold = DEFAULT_THRESHOLD;
+  const decision = decide(scored.probability, threshold);
+  const actions: string[] = [];
+  if (decision === 'FLAG') {
+    const why = `score ${scored.probability.toFixed(3)} > ${threshold} (${scored.modelVersion})`;
+    const hold = await acts.holdPayment({ idempotencyKey: keyOf('hold-payment'), paymentId: payment.paymentId, reason: why });
+    actions.push('hold-payment');
+    await Promise.all([
+      acts.publishFlagged({
+        ...ref,
+        idempotencyKey: keyOf('publish-flagged'),
+        data: {
+          paymentId: payment.paymentId,
+          userId: payment.userId,
+          amount: payment.amount,
+          currency: payment.currency,
+          score: scored.probability,
+          threshold,
+          modelVersion: scored.modelVersion,
+          reasons: scored.reasons.slice(0, 32).map((r) => ({ feature: r.feature, contribution: r.contribution })),
+          fallback: scored.fallback,
+          workflowId,
+        },
+      }),
+      acts.notifyFraudTeam({ idempotencyKey: keyOf('notify-fraud-team'), paymentId: payment.paymentId, workflowId, summary: `payment ${payment.paymentId} flagged: ${why}; hold ${hold.holdKey}` }),
+      acts.raiseRiskProfile({ idempotencyKey: keyOf('raise-risk-profile'), userId: payment.userId }),
+    ]);
+    actions.push('publish-flagged', 'notify-fraud-team', 'raise-risk-profile');
+  }
+  await acts.recordDecision({
+    ...ref,
+    runId: 'plain-consumer',
+    decision,
+    status: decision === 'FLAG' ? 'in-review' : 'approved',
+    score: scored.probability,
+    threshold,
+    modelName: scored.modelName,
+    modelVersion: scored.modelVersion,
+    fallback: scored.fallback,
+    ...(scored.fallbackReason ? { fallbackReason: scored.fallbackReason } : {}),
+    featureSpecVersion: enriched.featureSpecVersion,
+    ...(scored.shadow ? { shadow: scored.shadow } : {}),
+    reasons: scored.reasons,
+    features: enriched.features,
+    actions,
+    compensations: [],
+    kafka,
+    publishScored: true,
+  });
+}

@@ -1,0 +1,157 @@
+// Scoring latency on the registered champion: mainspring's ModelRuntime (what the saga calls: breaker, reasons,
+// shadow check), the bare onnxruntime-node session underneath it, the TypeScript reference scorer, and onnxruntime
+// in Python on the same model file — single rows and batches of 256.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createOrtSession, ModelRuntime } from '../../src/model/runtime';
+import { scoreModel } from '../../src/model/train';
+import { checkAborted, pythonUnavailable, type BenchContext } from '../lib/context';
+import { writeArray } from '../lib/files';
+import { runPythonJson } from '../lib/python-env';
+import { atMost, type ComparisonRow } from '../lib/report';
+import { ratio, summarize, type Summary } from '../lib/stats';
+import type { PreparedModel } from './training';
+
+interface PythonScore {
+  onnxruntime: string;
+  singleMicros: Summary;
+  batch256Ms: Summary;
+}
+
+const now = () => process.hrtime.bigint();
+const micros = (t0: bigint) => Number(now() - t0) / 1e3;
+
+async function timeCalls(calls: number, warmup: number, fn: (i: number) => unknown): Promise<Summary> {
+  for (let i = 0; i < warmup; i++) await fn(i);
+  const times = new Float64Array(calls);
+  for (let i = 0; i < calls; i++) {
+    const t0 = now();
+    await fn(i);
+    times[i] = micros(t0);
+  }
+  return summarize(times);
+}
+
+function timeSync(calls: number, warmup: number, fn: (i: number) => unknown): Summary {
+  for (let i = 0; i < warmup; i++) fn(i);
+  const times = new Float64Array(calls);
+  for (let i = 0; i < calls; i++) {
+    const t0 = now();
+    fn(i);
+    times[i] = micros(t0);
+  }
+  return summarize(times);
+}
+
+export async function scoringScenario(ctx: BenchContext, prepared: PreparedModel): Promise<void> {
+  const { holdout } = prepared;
+  const cols = holdout.cols;
+  const n = Math.min(4096, holdout.rows);
+  const data = Float32Array.from(holdout.data.subarray(0, n * cols));
+  const rows = Array.from({ length: n }, (_, i) => data.subarray(i * cols, (i + 1) * cols));
+  const batches = Array.from({ length: 16 }, (_, k) => {
+    const start = ((k * 256) % (n - 256)) * cols;
+    return data.subarray(start, start + 256 * cols);
+  });
+  const batchRows = batches.map((b) => Array.from({ length: 256 }, (_, i) => b.subarray(i * cols, (i + 1) * cols)));
+  const calls = ctx.config.scoringCalls;
+  const nb = ctx.config.scoringBatches;
+
+  const runtime = new ModelRuntime({ modelName: prepared.modelName });
+  await runtime.setChampion(prepared.version, prepared.artifact, prepared.sha256);
+  const session = await createOrtSession(prepared.artifact);
+  try {
+    ctx.progress(`scoring: ${calls.toLocaleString('en-US')} single rows and ${nb} batches of 256 per scorer`);
+    const runtimeSingle = await timeCalls(calls, 2000, (i) => runtime.score(rows[i % n]));
+    checkAborted(ctx.signal);
+    const runtimeBatch = await timeCalls(nb, 16, (k) => runtime.scoreBatch(batchRows[k % 16]));
+    const ortSingle = await timeCalls(calls, 2000, (i) => session.run(rows[i % n], 1, cols));
+    const ortBatch = await timeCalls(nb, 16, (k) => session.run(batches[k % 16], 256, cols));
+    checkAborted(ctx.signal);
+    const refSingle = timeSync(calls, 2000, (i) => scoreModel(prepared.model, { data: rows[i % n], rows: 1, cols }));
+    const refBatch = timeSync(nb, 16, (k) => scoreModel(prepared.model, { data: batches[k % 16], rows: 256, cols }));
+    const stats = runtime.stats();
+
+    let py: PythonScore | null = null;
+    let pyProblem = ctx.config.python ? pythonUnavailable(ctx) : 'python comparisons skipped (--no-python)';
+    if (ctx.python.ok && ctx.config.python) {
+      const modelFile = join(ctx.workDir, 'model.onnx');
+      writeFileSync(modelFile, prepared.artifact);
+      writeArray(join(ctx.workDir, 'score-rows.f32'), data);
+      try {
+        py = await runPythonJson<PythonScore>(ctx.python.env, ['score', '--model', modelFile, '--rows', join(ctx.workDir, 'score-rows.f32'), '--cols', String(cols), '--calls', String(calls), '--batches', String(nb)], ctx.signal);
+      } catch (err) {
+        pyProblem = (err as Error).message;
+      }
+    }
+    const toMs = (s: Summary) => ({ ...s, p50: s.p50 / 1000, p95: s.p95 / 1000, p99: s.p99 / 1000, mean: s.mean / 1000, min: s.min / 1000, max: s.max / 1000 });
+    ctx.details.scoring = {
+      model: prepared.version,
+      features: cols,
+      calls,
+      batches: nb,
+      runtimeSingleMicros: runtimeSingle,
+      runtimeBatch256Ms: toMs(runtimeBatch),
+      onnxruntimeNodeSingleMicros: ortSingle,
+      onnxruntimeNodeBatch256Ms: toMs(ortBatch),
+      referenceSingleMicros: refSingle,
+      referenceBatch256Ms: toMs(refBatch),
+      python: py,
+      pythonProblem: pyProblem,
+      runtimeStats: { fallbacks: stats.fallbacks, modelErrors: stats.modelErrors, breaker: stats.breaker.state },
+    };
+    const pyNote = pyProblem ? { note: pyProblem } : {};
+    const pyName = `onnxruntime ${py?.onnxruntime ?? ''} (Python)`.replace('  ', ' ');
+    const rowsOut: ComparisonRow[] = [
+      {
+        section: 'scoring',
+        metric: 'ONNX single row p50 (ModelRuntime.score)',
+        mainspring: { value: runtimeSingle.p50, unit: 'µs' },
+        other: { name: pyName, value: py?.singleMicros.p50 ?? null, unit: 'µs', ...pyNote },
+        ratio: { value: ratio(runtimeSingle.p50, py?.singleMicros.p50), label: 'vs Python' },
+        target: { text: 'p50 ≤ 30 µs', verdict: atMost(runtimeSingle.p50, 30) },
+      },
+      {
+        section: 'scoring',
+        metric: 'ONNX single row p99',
+        mainspring: { value: runtimeSingle.p99, unit: 'µs' },
+        other: { name: pyName, value: py?.singleMicros.p99 ?? null, unit: 'µs', ...pyNote },
+        ratio: { value: ratio(runtimeSingle.p99, py?.singleMicros.p99), label: 'vs Python' },
+        target: { text: 'p99 ≤ 300 µs', verdict: atMost(runtimeSingle.p99, 300) },
+      },
+      {
+        section: 'scoring',
+        metric: 'ONNX batch of 256 p50 (ModelRuntime.scoreBatch)',
+        mainspring: { value: runtimeBatch.p50 / 1000, unit: 'ms' },
+        other: { name: pyName, value: py?.batch256Ms.p50 ?? null, unit: 'ms', ...pyNote },
+        ratio: { value: ratio(runtimeBatch.p50 / 1000, py?.batch256Ms.p50), label: 'vs Python' },
+        target: { text: '≤ 2 ms', verdict: atMost(runtimeBatch.p50 / 1000, 2) },
+      },
+      {
+        section: 'scoring',
+        metric: 'single row p50: runtime vs its bare onnxruntime-node session',
+        mainspring: { value: runtimeSingle.p50, unit: 'µs' },
+        other: { name: 'onnxruntime-node session.run', value: ortSingle.p50, unit: 'µs' },
+        ratio: { value: ratio(runtimeSingle.p50, ortSingle.p50), label: 'runtime overhead' },
+      },
+      {
+        section: 'scoring',
+        metric: 'single row p50: ONNX vs TypeScript reference scorer',
+        mainspring: { value: runtimeSingle.p50, unit: 'µs' },
+        other: { name: 'TS reference scorer (scoreModel)', value: refSingle.p50, unit: 'µs' },
+        ratio: { value: ratio(runtimeSingle.p50, refSingle.p50), label: 'vs TS reference' },
+      },
+      {
+        section: 'scoring',
+        metric: 'batch 256 p50: ONNX vs TypeScript reference scorer',
+        mainspring: { value: runtimeBatch.p50 / 1000, unit: 'ms' },
+        other: { name: 'TS reference scorer (scoreModel)', value: refBatch.p50 / 1000, unit: 'ms' },
+        ratio: { value: ratio(runtimeBatch.p50, refBatch.p50), label: 'vs TS reference' },
+      },
+    ];
+    ctx.rows.push(...rowsOut);
+  } finally {
+    await session.release().catch(() => undefined);
+    await runtime.close();
+  }
+}
