@@ -1,10 +1,9 @@
-import { rmSync } from 'node:fs';
-import type { Stack } from '../../src/stack/manager';
+import type { ThrowawayStack } from '../../src/stack/throwaway';
 
 export default async function globalTeardown(): Promise<void> {
-  const stack = (globalThis as { __mainspringTestStack?: Stack }).__mainspringTestStack;
-  if (!stack) return;
-  await stack.down({ wipe: true });
-  // MAINSPRING_KEEP_TEST_STACK=1 keeps the logs of a failed run for a look.
-  if (!process.env.MAINSPRING_KEEP_TEST_STACK) rmSync(stack.home, { recursive: true, force: true });
+  const throwaway = (globalThis as { __mainspringTestStack?: ThrowawayStack }).__mainspringTestStack;
+  if (!throwaway) return;
+  // MAINSPRING_KEEP_TEST_STACK=1 keeps the logs of a failed run for a look (services are stopped either way).
+  if (process.env.MAINSPRING_KEEP_TEST_STACK) await throwaway.stack.down({ wipe: true });
+  else await throwaway.down();
 }
