@@ -6,6 +6,7 @@ import { registerBridgeCommand } from './commands/bridge';
 import { registerDbCommands } from './commands/db';
 import { registerDecisionCommands } from './commands/decisions';
 import { registerDlqCommands } from './commands/dlq';
+import { registerLearningCommands } from './commands/learning';
 import { registerModelsCommands } from './commands/models';
 import { registerProduceCommand } from './commands/produce';
 import { registerSchemasCommands } from './commands/schemas';
@@ -29,6 +30,7 @@ registerProduceCommand(program);
 registerDlqCommands(program);
 registerSchemasCommands(program);
 registerModelsCommands(program);
+registerLearningCommands(program);
 registerDecisionCommands(program);
 registerBenchCommand(program);
 

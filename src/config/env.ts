@@ -40,6 +40,8 @@ const envSchema = z.object({
   MAINSPRING_WORKER_SDK_METRICS_PORT: port.default(9466),
   /** Key of the keyed hash applied to user ids before they are indexed (search attributes, metrics, logs). */
   MAINSPRING_PII_HASH_KEY: z.string().min(16, 'must be at least 16 characters').default('mainspring-local-dev-only-key'),
+  /** Who may approve a model promotion (comma-separated identities); passed to each model's learning loop. */
+  MAINSPRING_APPROVERS: z.string().default(''),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -76,6 +78,7 @@ export interface Config {
   database: { url: string; external: boolean; localPort: number };
   metrics: { workerPort: number; bridgePort: number; workerSdkPort: number };
   piiHashKey: string;
+  approvers: string[];
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -152,6 +155,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, projectRoot 
     },
     metrics: { workerPort: env.MAINSPRING_WORKER_METRICS_PORT, bridgePort: env.MAINSPRING_BRIDGE_METRICS_PORT, workerSdkPort: env.MAINSPRING_WORKER_SDK_METRICS_PORT },
     piiHashKey: env.MAINSPRING_PII_HASH_KEY,
+    approvers: env.MAINSPRING_APPROVERS.split(',').map((a) => a.trim()).filter(Boolean),
     logLevel: env.LOG_LEVEL,
   };
 }

@@ -12,7 +12,7 @@ export const PAYMENT_SAGA_WORKFLOW = 'paymentSaga';
 const LEARNING_BATCH = 500;
 
 /** The topics mainspring consumes and the workflows they drive. */
-export function productRoutes(options: { piiHashKey: string; defaultModelName?: string }): Route[] {
+export function productRoutes(options: { piiHashKey: string; defaultModelName?: string; approvers?: readonly string[] }): Route[] {
   const defaultModel = options.defaultModelName ?? 'fraud';
   const modelOf = (event: { data: unknown }) => (event.data as { modelName?: string }).modelName ?? defaultModel;
   const learningRoute = (topic: string, eventType: 'payments.labeled' | 'model.drift-detected' | 'model.retrain-requested', signal: string): Route => ({
@@ -23,7 +23,8 @@ export function productRoutes(options: { piiHashKey: string; defaultModelName?: 
     taskQueue: TASK_QUEUES.learning,
     workflowId: (event) => learningWorkflowId(modelOf(event)),
     signal,
-    startArgs: (_id, event): [LearningLoopInput] => [{ modelName: modelOf(event) }],
+    // Only a loop started here gets these approvers; a running loop keeps its own (`mainspring learning configure`).
+    startArgs: (_id, event): [LearningLoopInput] => [{ modelName: modelOf(event), config: { approval: { approvers: [...(options.approvers ?? [])] } } }],
     maxBatch: LEARNING_BATCH,
   });
   return [
