@@ -25,7 +25,7 @@ export async function startBridgeProcess(config: Config, logger: Logger, options
   const { client, connection } = await connectTemporal(config.temporal);
   const kafka = createKafka(config.kafka);
   const producer = await connectProducer(kafka);
-  const bridge = new Bridge({ kafka, temporal: client, producer, routes: productRoutes({ piiHashKey: config.piiHashKey, defaultModelName }), logger: log, metrics }, bridgeOptions);
+  const bridge = new Bridge({ kafka, temporal: client, producer, routes: productRoutes({ piiHashKey: config.piiHashKey, defaultModelName, approvers: config.approvers }), logger: log, metrics }, bridgeOptions);
   shutdown
     .add('stop consuming and commit accepted offsets', () => bridge.stop())
     .add('disconnect producer', () => producer.disconnect())

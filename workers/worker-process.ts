@@ -1,5 +1,6 @@
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { createLearningActivities } from '../activities/learning.activities';
 import type { Config } from '../src/config/env';
 import { createDb } from '../src/db/client';
 import { createKafka } from '../src/kafka/client';
@@ -23,7 +24,8 @@ export interface WorkerProcessOptions {
 const TEMPORAL_LOG_LEVELS: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR' };
 
 /**
- * The worker process: serves the `payments` task queue (saga) with the model runtime in-process.
+ * The worker process: serves the `payments` task queue (saga, model runtime in-process) and the `learning` task
+ * queue (learning loops: retrain, gate, shadow, promote).
  * Shutdown order: worker (stops polling, finishes running activities) → alias watcher → model runtime →
  * producer → database pool → Temporal connection → metrics endpoint.
  */
@@ -41,23 +43,36 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
   if (models.championVersion === null) log.warn({ model: options.modelName }, 'no champion registered yet: rules score until one is promoted (`mainspring models train --promote`)');
 
   const connection = await NativeConnection.connect(await temporalConnectionOptions(config.temporal));
+  const workflowBundle = await bundleWorkflows();
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: TASK_QUEUES.payments,
-    workflowBundle: await bundleWorkflows(),
+    workflowBundle,
     activities: createActivities({ db: db.db, producer, models, piiHashKey: config.piiHashKey, modelName: options.modelName, logger: log }),
     shutdownGraceTime: '10s',
   });
-  // Worker.run resolves once shutdown() has drained it; a crash is logged and starts the ordered shutdown.
-  const running = worker.run().catch((err: unknown) => {
-    log.error({ err }, 'worker crashed');
-    void shutdown.run('worker crashed');
+  const learningWorker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: TASK_QUEUES.learning,
+    workflowBundle,
+    activities: createLearningActivities({ db: db.db, logger: log, codeVersion: process.env.MAINSPRING_CODE_VERSION }),
+    // Training and drift checks are CPU-bound: one at a time keeps the saga's latency steady on a small machine.
+    maxConcurrentActivityTaskExecutions: 1,
+    shutdownGraceTime: '30s',
   });
+  // Worker.run resolves once shutdown() has drained it; a crash is logged and starts the ordered shutdown.
+  const running = [worker, learningWorker].map((w) =>
+    w.run().catch((err: unknown) => {
+      log.error({ err, taskQueue: w.options.taskQueue }, 'worker crashed');
+      void shutdown.run('worker crashed');
+    }),
+  );
   shutdown
-    .add('stop worker (finish running activities)', async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
+    .add('stop workers (finish running activities)', async () => {
+      for (const w of [worker, learningWorker]) if (w.getState() === 'RUNNING') w.shutdown();
+      await Promise.all(running);
     })
     .add('stop model alias watcher', () => watcher.stop())
     .add('close model runtime', () => models.close())
@@ -65,7 +80,7 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
     .add('close database pool', () => db.close())
     .add('close Temporal connection', () => connection.close())
     .add('close metrics endpoint', () => metricsServer.close());
-  log.info({ taskQueue: TASK_QUEUES.payments, champion: models.championVersion, metrics: `http://127.0.0.1:${config.metrics.workerPort}/metrics` }, 'worker running');
+  log.info({ taskQueues: [TASK_QUEUES.payments, TASK_QUEUES.learning], champion: models.championVersion, metrics: `http://127.0.0.1:${config.metrics.workerPort}/metrics` }, 'worker running');
   return { shutdown, worker };
 }
 
