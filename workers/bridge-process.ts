@@ -6,10 +6,13 @@ import { productRoutes } from '../src/kafka/product-routes';
 import { ShutdownSequence } from '../src/lifecycle/shutdown';
 import { createMetricsRegistry, serveMetrics } from '../src/observability/metrics';
 import type { Logger } from '../src/observability/logger';
+import type { Registry } from 'prom-client';
 import { connectTemporal } from '../src/temporal/client';
 
 export interface RunningProcess {
   shutdown: ShutdownSequence;
+  /** the bridge's metrics (accepted, DLQ, lag, …), also served on its /metrics endpoint */
+  metrics: Registry;
 }
 
 /**
@@ -33,5 +36,5 @@ export async function startBridgeProcess(config: Config, logger: Logger, options
     .add('close metrics endpoint', () => metricsServer.close());
   await bridge.start();
   log.info({ metrics: `http://127.0.0.1:${config.metrics.bridgePort}/metrics`, temporal: config.temporal.address, kafka: config.kafka.brokers }, 'bridge running');
-  return { shutdown };
+  return { shutdown, metrics };
 }

@@ -31,7 +31,7 @@ const TEMPORAL_LOG_LEVELS: Record<string, LogLevel> = { trace: 'TRACE', debug: '
  */
 export async function startWorkerProcess(config: Config, logger: Logger, options: WorkerProcessOptions): Promise<{ shutdown: ShutdownSequence; worker: Worker }> {
   const log = logger.child({ component: 'worker' });
-  installRuntime(config, options);
+  installRuntime(logger.level, options);
   const shutdown = new ShutdownSequence(log);
   const metrics = createMetricsRegistry('mainspring_worker');
   const metricsServer = await serveMetrics(metrics, config.metrics.workerPort);
@@ -87,13 +87,13 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
 let runtimeInstalled = false;
 
 /** The SDK runtime is process-wide: logs at our level, its Prometheus metrics on their own port. */
-function installRuntime(config: Config, options: WorkerProcessOptions): void {
+function installRuntime(level: string, options: WorkerProcessOptions): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({
     // Our ShutdownSequence owns SIGINT/SIGTERM so the worker stops in its place in the order, not on its own.
     shutdownSignals: [],
-    logger: new DefaultLogger(TEMPORAL_LOG_LEVELS[config.logLevel] ?? 'INFO'),
+    logger: new DefaultLogger(TEMPORAL_LOG_LEVELS[level] ?? 'INFO'),
     telemetryOptions: options.sdkMetricsPort ? { metrics: { prometheus: { bindAddress: `127.0.0.1:${options.sdkMetricsPort}` } } } : undefined,
   });
 }

@@ -15,6 +15,8 @@ export interface DemoStreamOptions {
   /** Labels arrive this many seconds after their payment (chargebacks, compressed from days). */
   labelDelaySeconds: readonly [number, number];
   modelName: string;
+  /** Prefix of this run's payment ids, so a second run does not collide with the first one's rows. */
+  runTag: string;
 }
 
 export interface StreamCounters {
@@ -49,7 +51,7 @@ export async function runDemoStream(producer: Producer, options: DemoStreamOptio
     const now = Date.now();
     const due: EventEnvelope<unknown>[] = [];
     while (!next.done && next.value.eventTimeMs <= now) {
-      due.push(syntheticPaymentEvent(next.value));
+      due.push(syntheticPaymentEvent(next.value, `${options.runTag}-`));
       pendingLabels.push(next.value);
       counters.driftStarted ||= next.value.drifted;
       next = payments.next();
@@ -58,7 +60,7 @@ export async function runDemoStream(producer: Producer, options: DemoStreamOptio
     pendingLabels.sort((a, b) => a.labelTimeMs - b.labelTimeMs);
     while (pendingLabels.length > 0 && pendingLabels[0].labelTimeMs <= now) {
       const p = pendingLabels.shift()!;
-      labels.push(labelEvent(p, options.modelName));
+      labels.push(labelEvent(p, options.modelName, `${options.runTag}-`));
       if (p.isFraud) counters.fraudLabels += 1;
     }
     await publishEvents(producer, TOPICS.paymentsInitiated, due);
@@ -70,9 +72,9 @@ export async function runDemoStream(producer: Producer, options: DemoStreamOptio
   }
 }
 
-function labelEvent(p: SyntheticPayment, modelName: string): EventEnvelope<unknown> {
+function labelEvent(p: SyntheticPayment, modelName: string, paymentIdPrefix: string): EventEnvelope<unknown> {
   return createEvent(paymentLabeledV1, {
     source: 'urn:mainspring:demo-chargebacks',
-    data: { paymentId: p.paymentId, label: p.isFraud ? 'fraud' : 'legit', source: p.isFraud ? 'chargeback' : 'confirmed', labeledAt: new Date().toISOString(), modelName },
+    data: { paymentId: `${paymentIdPrefix}${p.paymentId}`, label: p.isFraud ? 'fraud' : 'legit', source: p.isFraud ? 'chargeback' : 'confirmed', labeledAt: new Date().toISOString(), modelName },
   });
 }

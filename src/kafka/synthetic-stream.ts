@@ -3,13 +3,16 @@ import { generatePayments, type SyntheticOptions, type SyntheticPayment } from '
 
 export const SYNTHETIC_SOURCE = 'urn:mainspring:synthetic';
 
-/** A synthetic payment as the `payments.initiated` event a checkout would emit. */
-export function syntheticPaymentEvent(p: SyntheticPayment): EventEnvelope<PaymentInitiatedV1> {
+/**
+ * A synthetic payment as the `payments.initiated` event a checkout would emit. `paymentIdPrefix` keeps payment ids of
+ * separate runs apart (the generator's ids depend only on the seed).
+ */
+export function syntheticPaymentEvent(p: SyntheticPayment, paymentIdPrefix = ''): EventEnvelope<PaymentInitiatedV1> {
   return createEvent(paymentInitiatedV1, {
     source: SYNTHETIC_SOURCE,
     time: p.eventTime,
     data: {
-      paymentId: p.paymentId,
+      paymentId: `${paymentIdPrefix}${p.paymentId}`,
       userId: p.userId,
       merchantId: p.merchantId,
       amount: Math.round(p.amount * 100) / 100,

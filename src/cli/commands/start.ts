@@ -1,34 +1,109 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/env';
+import { createDb } from '../../db/client';
+import { LiveView } from '../../demo/live-view';
+import { autoApprove, demoLearningConfig, ensureLearningLoop, prepareDemoData, readSnapshot } from '../../demo/run-demo';
+import { runDemoStream, type StreamCounters } from '../../demo/stream';
+import { createKafka } from '../../kafka/client';
+import { connectProducer } from '../../kafka/producer';
 import { ShutdownSequence } from '../../lifecycle/shutdown';
 import { createLogger } from '../../observability/logger';
 import { Stack } from '../../stack/manager';
+import { connectTemporal } from '../../temporal/client';
 import { startBridgeProcess } from '../../../workers/bridge-process';
 import { startWorkerProcess } from '../../../workers/worker-process';
+import { positiveInt, positiveNumber } from '../options';
 import { DEFAULT_MODEL_NAME } from './models';
 
+interface StartOptions {
+  model: string;
+  rate: number;
+  duration: number;
+  seed: number;
+  users: number;
+  autoApprove?: boolean;
+  demo: boolean;
+}
+
 /**
- * `npm start`: the local stack, then the worker and the bridge in this process. Ctrl-C stops the bridge first
- * (no new workflows), then the worker; the stack stays up so every run remains inspectable in the Temporal UI.
+ * `npm start`: the local stack, the worker and the bridge in this process, then (unless --no-demo) a synthetic
+ * payment stream with drift and delayed labels, shown live. Ctrl-C stops the stream, then the bridge (no new
+ * workflows), then the worker; the stack stays up so every run remains inspectable in the Temporal UI.
  */
 export function registerStartCommand(program: Command): void {
   program
     .command('start')
-    .description('bring up the local stack, migrate, and run the worker and the bridge in the foreground')
+    .description('bring up the local stack, run the worker and the bridge, and stream synthetic payments through them')
     .option('--model <name>', 'model the saga scores with', DEFAULT_MODEL_NAME)
-    .action(async (options: { model: string }) => {
+    .option('--rate <perSecond>', 'payments per second', positiveNumber('--rate'), 20)
+    .option('--duration <seconds>', 'length of the synthetic stream', positiveInt('--duration', 86_400), 180)
+    .option('--seed <n>', 'seed of the synthetic world', positiveInt('--seed'), 42)
+    .option('--users <n>', 'synthetic users', positiveInt('--users', 1_000_000), 2000)
+    .option('--auto-approve', `approve promotions as "demo-approver" (unattended runs)`)
+    .option('--no-demo', 'only run the worker and the bridge (produce events yourself)')
+    .action(async (options: StartOptions) => {
       const config = loadConfig();
-      const logger = createLogger(config.logLevel);
-      const stack = new Stack(config);
-      const endpoints = await stack.up((line) => console.log(`  … ${line}`));
+      // Workers log JSON to a file-friendly level; the terminal belongs to the live view.
+      const logger = createLogger(options.demo ? (process.env.LOG_LEVEL ?? 'warn') : config.logLevel);
+      const say = (line: string) => console.log(`  … ${line}`);
+      const endpoints = await new Stack(config).up(say);
+      const db = createDb(config.database.url);
+      const { client, connection } = await connectTemporal(config.temporal);
+      if (options.demo) await prepareDemoData(db.db, { modelName: options.model, seed: options.seed, users: options.users, progress: say });
       const worker = await startWorkerProcess(config, logger, { modelName: options.model, sdkMetricsPort: config.metrics.workerSdkPort });
-      const bridge = await startBridgeProcess(config, logger);
+      if (options.demo) await ensureLearningLoop(client, options.model, demoLearningConfig(config.approvers));
+      const bridge = await startBridgeProcess(config, logger, { defaultModelName: options.model });
+      const ui = endpoints.temporalUi ?? config.temporal.address;
+      console.log(`\nmainspring is running. Temporal UI: ${ui}`);
+
+      const stop = new AbortController();
       const shutdown = new ShutdownSequence(logger.child({ component: 'start' }))
+        .add('stop the stream', async () => stop.abort())
         .add('bridge', () => bridge.shutdown.run('start stopping'), 60_000)
-        .add('worker', () => worker.shutdown.run('start stopping'), 60_000);
+        .add('worker', () => worker.shutdown.run('start stopping'), 60_000)
+        .add('close Temporal connection and database pool', async () => {
+          await connection.close();
+          await db.close();
+        });
       shutdown.exitOnSignals();
-      console.log(`\nmainspring is running. Temporal UI: ${endpoints.temporalUi ?? config.temporal.address}`);
-      console.log('Produce payments in another terminal: npx mainspring produce --synthetic 500 --rate 50');
-      console.log('Ctrl-C stops the worker and the bridge; `npx mainspring stack down` stops the stack.\n');
+      if (!options.demo) {
+        console.log('Produce payments in another terminal: npx mainspring produce --synthetic 500 --rate 50');
+        console.log('Ctrl-C stops the worker and the bridge; `npx mainspring stack down` stops the stack.\n');
+        return;
+      }
+
+      const producer = await connectProducer(createKafka(config.kafka));
+      shutdown.add('disconnect demo producer', () => producer.disconnect());
+      const counters: StreamCounters = { payments: 0, labels: 0, fraudLabels: 0, driftStarted: false };
+      const since = new Date();
+      const started = Date.now();
+      const view = new LiveView();
+      const approved = new Set<string>();
+      const streaming = runDemoStream(
+        producer,
+        { seed: options.seed, ratePerSecond: options.rate, durationSeconds: options.duration, users: options.users, driftAtFraction: 0.4, labelDelaySeconds: [5, 20], modelName: options.model, runTag: `r${Date.now().toString(36)}` },
+        counters,
+        stop.signal,
+      );
+      let streamDone = false;
+      void streaming.finally(() => (streamDone = true));
+      while (!stop.signal.aborted && !streamDone) {
+        const { snapshot, learning } = await readSnapshot({ db: db.db, client, bridgeMetrics: bridge.metrics, modelName: options.model, since, produced: counters.payments, labels: counters.labels, driftStarted: counters.driftStarted, elapsedSeconds: (Date.now() - started) / 1000, durationSeconds: options.duration });
+        const pending = learning?.awaitingApproval;
+        if (pending) {
+          if (options.autoApprove && !approved.has(pending.version)) {
+            approved.add(pending.version);
+            await autoApprove(client, options.model, pending.version).catch((err: unknown) => logger.warn({ err }, 'auto-approval refused'));
+          }
+          snapshot.notice = `${pending.version} awaits approval (deadline ${new Date(pending.deadline).toLocaleTimeString()}): npx mainspring approve ${options.model} --version ${pending.version} --approver <you>  ·  ${ui}/namespaces/${config.temporal.namespace}/workflows/learning-${options.model}`;
+        }
+        view.update(snapshot);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+      await streaming;
+      const { snapshot } = await readSnapshot({ db: db.db, client, bridgeMetrics: bridge.metrics, modelName: options.model, since, produced: counters.payments, labels: counters.labels, driftStarted: counters.driftStarted, elapsedSeconds: (Date.now() - started) / 1000, durationSeconds: options.duration });
+      view.update({ ...snapshot, notice: undefined });
+      console.log(`\nstream finished: ${counters.payments} payments, ${counters.labels} labels (${counters.fraudLabels} fraud). Everything stays inspectable at ${ui}.`);
+      console.log('Ctrl-C stops the worker and the bridge; `npx mainspring stack down` stops the stack.');
     });
 }
