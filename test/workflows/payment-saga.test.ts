@@ -1,3 +1,4 @@
+import type { temporal } from '@temporalio/proto';
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
@@ -80,6 +81,18 @@ async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
 }
 
 const FLAG_EFFECTS = ['holdPayment', 'publishFlagged', 'notifyFraudTeam', 'raiseRiskProfile'];
+
+/** Activity types among `types`, in the order their completions appear in the workflow's history. */
+async function completedActivities(handle: { fetchHistory(): Promise<temporal.api.history.v1.IHistory> }, types: string[]): Promise<string[]> {
+  const typeBySchedule = new Map<string, string>();
+  const completed: string[] = [];
+  for (const e of (await handle.fetchHistory()).events ?? []) {
+    if (!e) continue;
+    if (e.activityTaskScheduledEventAttributes) typeBySchedule.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '');
+    if (e.activityTaskCompletedEventAttributes) completed.push(typeBySchedule.get(String(e.activityTaskCompletedEventAttributes.scheduledEventId)) ?? '');
+  }
+  return completed.filter((t) => types.includes(t));
+}
 const UNDO_OF: Record<string, string> = {
   holdPayment: 'releaseHold',
   publishFlagged: 'retractFlag',
@@ -224,9 +237,11 @@ describe('paymentSaga (time-skipping)', () => {
       const answer = await handle.executeUpdate(resolveReviewUpdate, { args: [{ verdict: 'legit', reviewer: 'bo' }] });
       const result = await handle.result();
 
-      const effects = succeeded(world).filter((n) => FLAG_EFFECTS.includes(n));
+      const effects = await completedActivities(handle, FLAG_EFFECTS);
       const undos = succeeded(world).filter((n) => Object.values(UNDO_OF).includes(n));
       expect(effects).toHaveLength(4);
+      // Reverse of the order in which the workflow saw the effects complete (its history), not of the worker's
+      // wall clock: two parallel effects finishing in one workflow task are ordered by the history.
       expect(undos).toEqual([...effects].reverse().map((e) => UNDO_OF[e]));
       expect(answer.compensations).toEqual(result.compensations.map((c) => c.step));
       expect(result.compensations.every((c) => c.reason === 'review-legit' && c.attempts === 1)).toBe(true);
@@ -317,9 +332,11 @@ describe('paymentSaga (time-skipping)', () => {
       const failure = await failureOf(handle.result());
       expect(failure.type).toBe(PAYMENT_SAGA_FAILURES.compensated);
       expect(failure.details?.[0]).toMatchObject({ step: 'record' });
-      const effects = succeeded(world).filter((n) => FLAG_EFFECTS.includes(n));
+      const effects = await completedActivities(handle, FLAG_EFFECTS);
       const undos = succeeded(world).filter((n) => Object.values(UNDO_OF).includes(n));
       expect(effects).toHaveLength(4);
+      // Reverse of the order in which the workflow saw the effects complete (its history), not of the worker's
+      // wall clock: two parallel effects finishing in one workflow task are ordered by the history.
       expect(undos).toEqual([...effects].reverse().map((e) => UNDO_OF[e]));
       // The second record (status compensated) went through.
       expect(world.decisions.get(input.envelope.data.paymentId)).toMatchObject({ status: 'compensated', publishScored: false });
