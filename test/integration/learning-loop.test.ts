@@ -9,12 +9,13 @@ import { and, eq, inArray, like } from 'drizzle-orm';
 import type { Kafka, Producer } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { createLearningActivities } from '../../activities/learning.activities';
+import { createScoringActivities } from '../../activities/scoring.activities';
 import { createEvent, paymentLabeledV1, type EventEnvelope, type PaymentLabeledV1 } from '../../schemas';
 import { registerLearningCommands } from '../../src/cli/commands/learning';
 import { CliUsageError } from '../../src/cli/output';
 import { createDb, type DbHandle } from '../../src/db/client';
 import { approval, decision, driftReport, featureLog, label, learningCycle, learningTrigger, modelAlias, modelAliasHistory, modelVersion } from '../../src/db/schema';
-import { FEATURE_COUNT, FEATURE_NAMES } from '../../src/features/payment-features';
+import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_SPEC_VERSION } from '../../src/features/payment-features';
 import { Bridge } from '../../src/kafka/bridge';
 import { connectProducer, publishEvents } from '../../src/kafka/producer';
 import type { Route, SignalWithStartRoute } from '../../src/kafka/routes';
@@ -23,7 +24,9 @@ import { buildReferenceProfile } from '../../src/model/drift';
 import { evaluateScores } from '../../src/model/metrics';
 import { exportOnnx } from '../../src/model/onnx-export';
 import { getAliases, getAliasHistory, getVersion, promote, registerVersion } from '../../src/model/registry';
-import { createOrtSession } from '../../src/model/runtime';
+import { startAliasWatcher } from '../../src/model/alias-watcher';
+import { createRegistryAliasSource } from '../../src/model/registry';
+import { createOrtSession, ModelRuntime } from '../../src/model/runtime';
 import { generateTrainingSet } from '../../src/model/synthetic';
 import { predictProbability, trainLogisticRegression } from '../../src/model/train';
 import { createLogger } from '../../src/observability/logger';
@@ -190,7 +193,7 @@ describe('learning loop on the real stack', () => {
   const until = (done: (s: LearningLoopStatus) => boolean, what: string, timeoutMs = 90_000) =>
     eventually(() => status().catch(() => undefined), (s) => s !== undefined && done(s), { timeoutMs, intervalMs: 300, what }) as Promise<LearningLoopStatus>;
 
-  it('labels through Kafka drive a cycle to approval; approval via the CLI promotes in the registry', async () => {
+  it('labels through Kafka drive a cycle to approval; approval via the CLI promotes, and scoring serves the new champion', async () => {
     // 1. Ground truth arrives on payments.labeled; a slice of it twice (at-least-once delivery).
     const labels: Array<EventEnvelope<PaymentLabeledV1>> = Array.from({ length: ROWS }, (_, i) =>
       createEvent(paymentLabeledV1, {
@@ -257,6 +260,14 @@ describe('learning loop on the real stack', () => {
     expect(await runCli(['learning', 'status', modelName])).toContain(`AWAITING APPROVAL: ${candidate}`);
     expect((await handle.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.LearningPhase)).toBe('awaiting-approval');
 
+    // The saga's scoring step as a worker runs it: a model runtime following the registry's aliases.
+    const serving = new ModelRuntime({ modelName });
+    const watcher = startAliasWatcher(serving, createRegistryAliasSource(db.db, modelName), { intervalMs: 500 });
+    await watcher.ready;
+    const { scorePayment } = createScoringActivities({ models: serving, modelName });
+    const probe = { paymentId: 'it-probe', featureSpecVersion: FEATURE_SPEC_VERSION, vector: Array.from({ length: FEATURE_COUNT }, (_, i) => (i === 0 ? 120 : 0)) };
+    expect((await scorePayment(probe)).modelVersion).toBe(`${modelName}-v1`);
+
     // 5. The CLI refuses a decision without an allowed identity, then an allowed approver promotes.
     await expect(runCli(['approve', modelName, '--version', candidate, '--approver', 'mallory@example.com'])).rejects.toThrow(
       new CliUsageError('refused (APPROVER_NOT_ALLOWED): mallory@example.com is not an approver of this model'),
@@ -277,6 +288,13 @@ describe('learning loop on the real stack', () => {
       [null, `${modelName}-v1`, 'it-setup'],
     ]);
     expect(championMoves[0].reason).toContain('shadow on par, fresher data');
+    // …and the saga's next decisions use the new champion (every worker serves it within 5 s).
+    try {
+      await eventually(async () => (await scorePayment(probe)).modelVersion, (v) => v === candidate, { what: 'new champion served', timeoutMs: 5_000 });
+    } finally {
+      await watcher.stop();
+      await serving.close();
+    }
 
     // 7. The watch ends (too few labels to judge: no rollback); every artefact is stored.
     s = await until((st) => st.history.length === 1, 'cycle ends');
