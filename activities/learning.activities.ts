@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { and, desc, eq, gt, gte, isNotNull, lte, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../src/db/client';
+import { failPermanentFast } from './shared';
 import { approval as approvalTable, learningCycle, learningTrigger } from '../src/db/schema/learning';
 import { modelVersion } from '../src/db/schema/models';
 import { decision as decisionTable, featureLog, label as labelTable } from '../src/db/schema/payments';
@@ -82,16 +83,8 @@ const PERMANENT_CODES = new Set([
   'LearningInputInvalid',
 ]);
 
-async function permanentFast<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    if (typeof code === 'string' && PERMANENT_CODES.has(code)) {
-      throw ApplicationFailure.create({ message: (err as Error).message, type: code, nonRetryable: true, cause: err as Error });
-    }
-    throw err;
-  }
+function permanentFast<T>(fn: () => Promise<T>): Promise<T> {
+  return failPermanentFast(fn, PERMANENT_CODES);
 }
 
 function invalid(message: string): ApplicationFailure {

@@ -74,12 +74,12 @@ const PERMANENT_CODES = new Set([
 ]);
 
 /** Runs `fn`; an error with a permanent code becomes a non-retryable ApplicationFailure whose type is that code. */
-export async function failPermanentFast<T>(fn: () => Promise<T>): Promise<T> {
+export async function failPermanentFast<T>(fn: () => Promise<T>, permanentCodes: ReadonlySet<string> = PERMANENT_CODES): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    if (typeof code === 'string' && PERMANENT_CODES.has(code)) {
+    if (typeof code === 'string' && permanentCodes.has(code)) {
       throw ApplicationFailure.create({ message: (err as Error).message, type: code, nonRetryable: true, cause: err as Error });
     }
     throw err;
