@@ -30,7 +30,9 @@ export function demoLearningConfig(approvers: readonly string[]): LearningLoopCo
   return {
     triggers: { volumeLabels: 400, cooldown: '45s', maxChampionAge: null },
     drift: { checkInterval: '20s', window: '2m', minRows: 200 },
-    training: { minRows: 500, minPositives: 10 },
+    // A few minutes of a 2 % fraud stream give dozens of fraud labels, not hundreds: small but honest minimums.
+    training: { minRows: 300, minPositives: 8, holdoutFraction: 0.3 },
+    gate: { minHoldoutRows: 100, minHoldoutPositives: 2 },
     shadow: { minLabeledSamples: 150, maxDuration: '60s', pollInterval: '10s' },
     approval: { approvers: [...new Set([...approvers, DEMO_APPROVER])], deadline: '10m' },
     watch: { duration: '45s', checkInterval: '15s', minLabeledSamples: 100 },
