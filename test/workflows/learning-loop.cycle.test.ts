@@ -135,7 +135,8 @@ describe('learningLoop cycle', () => {
       await h.executeUpdate(approvePromotionUpdate, { args: [{ version: 'fraud-v2', approver: ALICE }] });
       await until(h, (st) => st.phase === 'watching');
       await ctx.env.sleep(4 * HOUR);
-      const s = await until(h, (st) => st.history.length === 1);
+      // The loop records the cycle, then refreshes its champion from the registry: wait for both.
+      const s = await until(h, (st) => st.history.length === 1 && st.champion?.version !== 'fraud-v2');
       const c = s.history[0];
       expect(c.outcome).toBe('rolled-back');
       expect(c.rollback).toMatchObject({ from: 'fraud-v2', to: 'fraud-v1', changed: true });
