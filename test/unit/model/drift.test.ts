@@ -170,12 +170,9 @@ describe('drift performance', () => {
     };
     const ref = buildReferenceProfile(make(100_000, 0), { features: specs });
     const cur = make(100_000, 0.5);
-    const started = performance.now();
+    // Its speed is measured by the bench (`npm run bench`, next to Evidently), not asserted here.
     const report = detectDrift(ref, cur, { exclude: [] });
-    const ms = performance.now() - started;
-    process.stdout.write(`drift 20 features × 100k rows: ${ms.toFixed(0)} ms\n`);
     expect(report.datasetDrift).toBe(true);
     expect(report.features).toHaveLength(20);
-    expect(ms).toBeLessThan(2_000); // ≈ 100 ms idle; generous for a shared 2-core machine
   });
 });

@@ -77,14 +77,11 @@ describe('logistic regression trainer', () => {
     }
   });
 
-  it('trains 100k rows × 11 features in a few seconds', () => {
+  it('converges on 100k rows × 11 features in a handful of Newton steps (time: see the bench)', () => {
     const big = generateTrainingSet({ rows: 100_000, seed: 22 });
-    const started = performance.now();
     const m = trainLogisticRegression(big.X, big.y);
-    const ms = performance.now() - started;
-    process.stdout.write(`train 100k × ${m.coef.length}: ${ms.toFixed(0)} ms, ${m.fit.iterations} iterations\n`);
     expect(m.fit.converged).toBe(true);
-    expect(ms).toBeLessThan(8_000); // ≈ 0.6 s idle; generous for a shared 2-core machine
+    expect(m.fit.iterations).toBeLessThanOrEqual(15);
   });
 
   it('rejects bad input with a coded error', () => {
