@@ -16,6 +16,7 @@ import type { EnrichmentResult, PaymentSagaActivities, RecordDecisionInput, Saga
 import { EFFECT, ENRICH, MUST_COMPLETE, SCORE } from './lib/activity-profiles';
 import { checkOptions, decide, DEFAULT_REVIEW_DEADLINE, resolveThreshold } from './lib/decide';
 import { formatAmount, sagaDetails } from './lib/details';
+import { enrichInput, flaggedEventData } from './lib/payment-steps';
 import { PaymentSagaFailure } from './lib/errors';
 import { validateReviewRequest } from './lib/review';
 import { CompensationStack, type Compensation } from './lib/saga';
@@ -91,18 +92,7 @@ export async function paymentSaga(input: PaymentSagaInput): Promise<PaymentSagaR
   let enriched: EnrichmentResult;
   let scored: ScoringResult;
   try {
-    enriched = await enrichPayment({
-      paymentId: payment.paymentId,
-      userId: payment.userId,
-      amount: payment.amount,
-      currency: payment.currency,
-      country: payment.country,
-      merchantCategory: payment.merchantCategory,
-      deviceId: payment.deviceId,
-      ...(payment.newDevice === undefined ? {} : { newDevice: payment.newDevice }),
-      eventTime: payment.eventTime ?? envelope.time,
-      processedAt: info.runStartTime.toISOString(),
-    });
+    enriched = await enrichPayment(enrichInput(payment, envelope.time, info.runStartTime.toISOString()));
     enter('scoring');
     scored = await scorePayment({ paymentId: payment.paymentId, featureSpecVersion: enriched.featureSpecVersion, vector: enriched.vector });
   } catch (err) {
@@ -215,18 +205,7 @@ export async function paymentSaga(input: PaymentSagaInput): Promise<PaymentSagaR
               {
                 ...ref,
                 idempotencyKey: keyOf('publish-flagged'),
-                data: {
-                  paymentId: payment.paymentId,
-                  userId: payment.userId,
-                  amount: payment.amount,
-                  currency: payment.currency,
-                  score: scored.probability,
-                  threshold,
-                  modelVersion: scored.modelVersion,
-                  reasons: scored.reasons.slice(0, 32).map((r) => ({ feature: r.feature, contribution: r.contribution })),
-                  fallback: scored.fallback,
-                  workflowId,
-                },
+                data: flaggedEventData(payment, scored, threshold, workflowId),
               },
             ]),
           ({ flagEventId }) => ({

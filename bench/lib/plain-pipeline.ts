@@ -5,6 +5,7 @@ import type { PaymentInitiatedV1 } from '../../schemas/events/payment-initiated.
 import type { EventEnvelope } from '../../schemas/envelope';
 import type { KafkaCoordinates } from '../../src/temporal/bridged-event';
 import { decide, DEFAULT_THRESHOLD } from '../../workflows/lib/decide';
+import { enrichInput, flaggedEventData } from '../../workflows/lib/payment-steps';
 
 /** One payment, start to finish, in-process: what the saga does up to its first record (no review wait). */
 export async function processPayment(acts: PaymentSagaActivities, envelope: EventEnvelope<PaymentInitiatedV1>, kafka: KafkaCoordinates): Promise<void> {
@@ -12,18 +13,7 @@ export async function processPayment(acts: PaymentSagaActivities, envelope: Even
   const workflowId = `plain-${envelope.id}`;
   const keyOf = (step: string) => `${workflowId}:${step}`;
   const ref = { workflowId, paymentId: payment.paymentId, correlationId: envelope.correlationid, eventId: envelope.id };
-  const enriched = await acts.enrichPayment({
-    paymentId: payment.paymentId,
-    userId: payment.userId,
-    amount: payment.amount,
-    currency: payment.currency,
-    country: payment.country,
-    merchantCategory: payment.merchantCategory,
-    deviceId: payment.deviceId,
-    ...(payment.newDevice === undefined ? {} : { newDevice: payment.newDevice }),
-    eventTime: payment.eventTime ?? envelope.time,
-    processedAt: new Date().toISOString(),
-  });
+  const enriched = await acts.enrichPayment(enrichInput(payment, envelope.time, new Date().toISOString()));
   const scored = await acts.scorePayment({ paymentId: payment.paymentId, featureSpecVersion: enriched.featureSpecVersion, vector: enriched.vector });
   const threshold = DEFAULT_THRESHOLD;
   const decision = decide(scored.probability, threshold);
@@ -36,18 +26,7 @@ export async function processPayment(acts: PaymentSagaActivities, envelope: Even
       acts.publishFlagged({
         ...ref,
         idempotencyKey: keyOf('publish-flagged'),
-        data: {
-          paymentId: payment.paymentId,
-          userId: payment.userId,
-          amount: payment.amount,
-          currency: payment.currency,
-          score: scored.probability,
-          threshold,
-          modelVersion: scored.modelVersion,
-          reasons: scored.reasons.slice(0, 32).map((r) => ({ feature: r.feature, contribution: r.contribution })),
-          fallback: scored.fallback,
-          workflowId,
-        },
+        data: flaggedEventData(payment, scored, threshold, workflowId),
       }),
       acts.notifyFraudTeam({ idempotencyKey: keyOf('notify-fraud-team'), paymentId: payment.paymentId, workflowId, summary: `payment ${payment.paymentId} flagged: ${why}; hold ${hold.holdKey}` }),
       acts.raiseRiskProfile({ idempotencyKey: keyOf('raise-risk-profile'), userId: payment.userId }),

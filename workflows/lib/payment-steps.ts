@@ -1,0 +1,38 @@
+// The inputs of the saga's steps, built from the payment: shared by the workflow and by anything that runs the same
+// steps without Temporal (the bench's plain consumer), so both always do identical work. Pure: no I/O, no clock.
+import type { EnrichPaymentInput, ScoringResult } from '../../activities';
+import type { PaymentFlaggedV1 } from '../../schemas/events/payment-flagged.v1';
+import type { PaymentInitiatedV1 } from '../../schemas/events/payment-initiated.v1';
+
+/** The most reasons a payments.flagged event carries (its contract's limit). */
+const MAX_FLAG_REASONS = 32;
+
+export function enrichInput(payment: PaymentInitiatedV1, envelopeTime: string, processedAt: string): EnrichPaymentInput {
+  return {
+    paymentId: payment.paymentId,
+    userId: payment.userId,
+    amount: payment.amount,
+    currency: payment.currency,
+    country: payment.country,
+    merchantCategory: payment.merchantCategory,
+    deviceId: payment.deviceId,
+    ...(payment.newDevice === undefined ? {} : { newDevice: payment.newDevice }),
+    eventTime: payment.eventTime ?? envelopeTime,
+    processedAt,
+  };
+}
+
+export function flaggedEventData(payment: PaymentInitiatedV1, scored: ScoringResult, threshold: number, workflowId: string): PaymentFlaggedV1 {
+  return {
+    paymentId: payment.paymentId,
+    userId: payment.userId,
+    amount: payment.amount,
+    currency: payment.currency,
+    score: scored.probability,
+    threshold,
+    modelVersion: scored.modelVersion,
+    reasons: scored.reasons.slice(0, MAX_FLAG_REASONS).map((r) => ({ feature: r.feature, contribution: r.contribution })),
+    fallback: scored.fallback,
+    workflowId,
+  };
+}
