@@ -152,7 +152,7 @@ export class Bridge {
   /** Turns a batch into tasks: DLQ writes for bad records, starts per event, or signal groups per entity. */
   private plan(route: Route, topic: string, partition: number, messages: KafkaMessage[]): Task[] {
     const tasks: Task[] = [];
-    const groups = new Map<string, { events: Array<BridgedEvent<unknown>>; offsets: string[]; first: MainspringEvent }>();
+    const groups = new Map<string, SignalGroup>();
     for (const message of messages) {
       const coords: KafkaCoordinates = { topic, partition, offset: message.offset };
       const refused = this.validate(route, message);
@@ -166,18 +166,18 @@ export class Bridge {
         tasks.push({ key: message.key!.toString(), offsets: [message.offset], run: (ctx) => this.startWorkflow(ctx, route, event, bridged, message) });
       } else {
         const workflowId = route.workflowId(event);
-        const group = groups.get(workflowId) ?? { events: [], offsets: [], first: event };
+        const group = groups.get(workflowId) ?? { events: [], messages: [], first: event };
         group.events.push(bridged);
-        group.offsets.push(message.offset);
+        group.messages.push(message);
         groups.set(workflowId, group);
         if (group.events.length >= route.maxBatch) {
-          tasks.push(this.signalTask(route, workflowId, group, messages));
+          tasks.push(this.signalTask(route, workflowId, group));
           groups.delete(workflowId);
         }
       }
     }
     if (route.mode === 'signalWithStart') {
-      for (const [workflowId, group] of groups) tasks.push(this.signalTask(route, workflowId, group, messages));
+      for (const [workflowId, group] of groups) tasks.push(this.signalTask(route, workflowId, group));
     }
     return tasks;
   }
@@ -193,11 +193,10 @@ export class Bridge {
     return { ok: true, event: parsed };
   }
 
-  private signalTask(route: SignalWithStartRoute, workflowId: string, group: { events: Array<BridgedEvent<unknown>>; offsets: string[]; first: MainspringEvent }, messages: KafkaMessage[]): Task {
-    const byOffset = new Map(messages.map((m) => [m.offset, m]));
+  private signalTask(route: SignalWithStartRoute, workflowId: string, group: SignalGroup): Task {
     return {
       key: workflowId,
-      offsets: group.offsets,
+      offsets: group.messages.map((m) => m.offset),
       run: (ctx) =>
         this.withTemporalRetry(ctx, `signal ${workflowId}`, async () => {
           await this.deps.temporal.workflow.signalWithStart(route.workflowType, {
@@ -208,10 +207,9 @@ export class Bridge {
             signalArgs: [{ events: group.events }],
           });
           this.metrics.accepted.inc({ topic: route.topic, mode: route.mode }, group.events.length);
-        }, (failure) => Promise.all(group.offsets.map((o) => {
-          const message = byOffset.get(o)!;
-          return this.deadLetter(ctx, message, { topic: route.topic, partition: ctx.payload.batch.partition, offset: o }, failure);
-        })).then(() => undefined)),
+        }, (failure) =>
+          Promise.all(group.messages.map((m) => this.deadLetter(ctx, m, { topic: route.topic, partition: ctx.payload.batch.partition, offset: m.offset }, failure))).then(() => undefined),
+        ),
     };
   }
 
@@ -319,6 +317,13 @@ export class Bridge {
       }
     }
   }
+}
+
+/** Events of one entity in one batch, delivered as one signal. */
+interface SignalGroup {
+  events: Array<BridgedEvent<unknown>>;
+  messages: KafkaMessage[];
+  first: MainspringEvent;
 }
 
 interface Task {
