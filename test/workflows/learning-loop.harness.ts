@@ -30,7 +30,6 @@ import type {
   TrainChallengerResult,
 } from '../../workflows/learning/types';
 import { createTimeSkippingEnv } from '../helpers/time-skipping';
-import { eventually } from '../helpers/wait';
 
 export const MODEL = 'fraud';
 export const ALICE = 'alice@example.com';
@@ -275,9 +274,19 @@ export async function status(h: WorkflowHandle): Promise<LearningLoopStatus> {
   return h.query(statusQuery);
 }
 
-/** Polls the status query (no time passes on the test server meanwhile) until `done` holds. */
+/**
+ * Polls the status query (no time passes on the test server meanwhile) until `done` holds. A query can stall while
+ * the loop continues as new on a loaded test server: each one is bounded and simply asked again.
+ */
 export async function until(h: WorkflowHandle, done: (s: LearningLoopStatus) => boolean, what = 'status condition'): Promise<LearningLoopStatus> {
-  return eventually(() => status(h), done, { timeoutMs: 20_000, intervalMs: 50, what });
+  const deadline = Date.now() + 20_000;
+  let last: LearningLoopStatus | undefined;
+  while (Date.now() < deadline) {
+    last = (await Promise.race([status(h), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 5_000))]).catch(() => undefined)) ?? last;
+    if (last && done(last)) return last;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${what} not reached in 20000 ms; last phase: ${last?.phase ?? 'no answer'}`);
 }
 
 let seq = 0;
