@@ -1,10 +1,9 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { createEvent, paymentFlaggedV1, paymentFlagRetractedV1, paymentLabeledV1, type PaymentFlaggedV1 } from '../schemas';
 import { decision, notification, paymentHold, riskAdjustment, userRiskProfile } from '../src/db/schema';
-import { publishEvents } from '../src/kafka/producer';
 import type { CompensationReason, CompensationStep, ReviewVerdict } from '../workflows/payment-saga.messages';
 import { writeLedger } from './audit.activities';
-import { errorMessage, eventIdFor, failPermanentFast, type ResolvedDeps } from './shared';
+import { errorMessage, eventIdFor, failPermanentFast, publishEffect, type ResolvedDeps } from './shared';
 
 // The effects of a FLAG and their undos. Every effect is keyed by an idempotency key the workflow derives from its id
 // and the step (`<workflowId>:<step>`), and written as an insert-if-absent or a guarded update, so an activity retry,
@@ -68,7 +67,7 @@ export interface PublishLabelInput extends SagaRef {
 const FRAUD_TEAM = 'fraud-team';
 
 export function createActionActivities(deps: ResolvedDeps) {
-  const { db, producer, topics } = deps;
+  const { db, topics } = deps;
 
   /** Wraps an undo so each attempt, failed or not, lands in compensation_ledger before the activity reports. */
   const compensation =
@@ -165,7 +164,7 @@ export function createActionActivities(deps: ResolvedDeps) {
     async publishFlagged(input: PublishFlaggedInput): Promise<{ flagEventId: string }> {
       return failPermanentFast(async () => {
         const id = eventIdFor(input.idempotencyKey);
-        await publishEvents(producer, topics.flagged, [createEvent(paymentFlaggedV1, { ...sagaEvent(input, id), data: input.data })]);
+        await publishEffect(deps, topics.flagged, createEvent(paymentFlaggedV1, { ...sagaEvent(input, id), data: input.data }));
         return { flagEventId: id };
       });
     },
@@ -181,7 +180,7 @@ export function createActionActivities(deps: ResolvedDeps) {
           detail: input.reason === 'review-legit' ? 'reviewed as legitimate' : 'a saga step failed after acting',
         },
       });
-      await publishEvents(producer, topics.flagRetracted, [envelope]);
+      await publishEffect(deps, topics.flagRetracted, envelope);
     }),
 
     /** The review deadline passed: tell the fraud team, mark the decision escalated. The hold stays. */
@@ -206,7 +205,7 @@ export function createActionActivities(deps: ResolvedDeps) {
           ...sagaEvent(input, id),
           data: { paymentId: input.paymentId, label: input.label, source: 'review', labeledAt: input.labeledAt, modelName: deps.modelName },
         });
-        await publishEvents(producer, topics.labeled, [envelope]);
+        await publishEffect(deps, topics.labeled, envelope);
         return { labelEventId: id };
       });
     },

@@ -1,12 +1,11 @@
 import { sql } from 'drizzle-orm';
 import { createEvent, paymentScoredV1 } from '../schemas';
 import type { Db } from '../src/db/client';
-import { decision as decisionTable } from '../src/db/schema';
-import { publishEvents } from '../src/kafka/producer';
+import { decision as decisionTable, paymentEvent } from '../src/db/schema';
 import type { KafkaCoordinates } from '../src/temporal/bridged-event';
 import type { CompensationRecord, Decision, ReviewRecord } from '../workflows/payment-saga.messages';
 import type { ScoreReason } from './scoring.activities';
-import { eventIdFor, failPermanentFast, type ResolvedDeps } from './shared';
+import { eventIdFor, failPermanentFast, publishEffect, type ResolvedDeps } from './shared';
 
 export interface RecordDecisionInput {
   paymentId: string;
@@ -92,11 +91,14 @@ export function createAuditActivities(deps: ResolvedDeps) {
           kafkaOffset: Number(input.kafka.offset),
         };
         const { paymentId: _key, ...changes } = row;
-        await db
+        const [stored] = await db
           .insert(decisionTable)
           .values(row)
-          .onConflictDoUpdate({ target: decisionTable.paymentId, set: { ...changes, updatedAt: sql`now()` } });
+          .onConflictDoUpdate({ target: decisionTable.paymentId, set: { ...changes, updatedAt: sql`now()` } })
+          // The payment's event time (by primary key, same statement) gives the event → decision latency metric.
+          .returning({ eventTime: sql<Date | string | null>`(select ${paymentEvent.eventTime} from ${paymentEvent} where ${paymentEvent.paymentId} = ${input.paymentId})` });
         if (!input.publishScored) return {};
+        if (stored?.eventTime) deps.metrics?.decided(input.decision, new Date(stored.eventTime));
 
         const id = eventIdFor(`${input.workflowId}:scored`);
         const shadow = input.shadow?.probability === undefined ? undefined : { version: input.shadow.modelVersion, score: input.shadow.probability };
@@ -116,7 +118,7 @@ export function createAuditActivities(deps: ResolvedDeps) {
             workflowId: input.workflowId,
           },
         });
-        await publishEvents(deps.producer, deps.topics.scored, [envelope]);
+        await publishEffect(deps, deps.topics.scored, envelope);
         return { scoredEventId: id };
       });
     },

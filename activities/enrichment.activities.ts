@@ -6,6 +6,7 @@ import {
   isLateEvent,
   VELOCITY_WINDOW_MS,
   type FeatureName,
+  type FeatureVector,
 } from '../src/features/payment-features';
 import { pseudonymize } from '../src/security/pseudonymize';
 import { failPermanentFast, type ResolvedDeps } from './shared';
@@ -43,6 +44,32 @@ export interface EnrichmentResult {
   userIdHash: string;
   /** `feature-log`: this payment was enriched before (a retry or a second saga) and the logged vector is reused. */
   source: 'computed' | 'feature-log';
+}
+
+/** The profile fields enrichment reads. */
+export type EnrichmentProfile = Pick<typeof userRiskProfile.$inferSelect, 'riskScore' | 'homeCountry' | 'accountCreatedAt' | 'knownDevices'>;
+
+/**
+ * Payment + profile + velocity → feature vector: the serving mapping, shared with replay (activities/replay.activities.ts)
+ * so that a backfill computes exactly what serving computed from the same data.
+ */
+export function enrichmentFeatures(input: EnrichPaymentInput, profile: EnrichmentProfile | undefined, velocity60s: number, lateEvent: boolean): FeatureVector {
+  const eventMs = Date.parse(input.eventTime);
+  const newDevice = input.newDevice ?? (profile ? !profile.knownDevices.includes(input.deviceId) : undefined);
+  const accountAgeDays = profile?.accountCreatedAt ? (eventMs - profile.accountCreatedAt.getTime()) / 86_400_000 : undefined;
+  return buildFeatureVector({
+    amount: input.amount,
+    currency: input.currency,
+    eventTime: input.eventTime,
+    userRiskScore: profile?.riskScore,
+    accountAgeDays,
+    userHomeCountry: profile?.homeCountry ?? undefined,
+    paymentCountry: input.country,
+    merchantCategory: input.merchantCategory,
+    newDevice,
+    velocity60s,
+    lateEvent,
+  });
 }
 
 export function createEnrichmentActivities(deps: ResolvedDeps) {
@@ -83,22 +110,7 @@ export function createEnrichmentActivities(deps: ResolvedDeps) {
         const profile = profiles[0];
         const velocity60s = counts[0]?.n ?? 0;
         const lateEvent = isLateEvent(eventMs, Date.parse(input.processedAt));
-        const newDevice = input.newDevice ?? (profile ? !profile.knownDevices.includes(input.deviceId) : undefined);
-        const accountAgeDays = profile?.accountCreatedAt ? (eventMs - profile.accountCreatedAt.getTime()) / 86_400_000 : undefined;
-
-        const vector = buildFeatureVector({
-          amount: input.amount,
-          currency: input.currency,
-          eventTime: input.eventTime,
-          userRiskScore: profile?.riskScore,
-          accountAgeDays,
-          userHomeCountry: profile?.homeCountry ?? undefined,
-          paymentCountry: input.country,
-          merchantCategory: input.merchantCategory,
-          newDevice,
-          velocity60s,
-          lateEvent,
-        });
+        const vector = enrichmentFeatures(input, profile, velocity60s, lateEvent);
         const values = Array.from(vector.values);
         const inserted = await db
           .insert(featureLog)

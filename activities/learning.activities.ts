@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { and, desc, eq, gt, gte, isNotNull, lte, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../src/db/client';
+import type { ModelMetrics as ModelMetricsRecorder } from '../src/observability/model-metrics';
 import { failPermanentFast } from './shared';
 import { approval as approvalTable, learningCycle, learningTrigger } from '../src/db/schema/learning';
 import { modelVersion } from '../src/db/schema/models';
@@ -70,6 +71,8 @@ export interface LearningActivityDeps {
   driftMaxRows?: number;
   /** Actor recorded on alias moves the loop makes on its own. Default "learning-loop". */
   actor?: string;
+  /** Prometheus gauges of the worker (drift per feature, learning phase); src/observability/model-metrics.ts. */
+  metrics?: Pick<ModelMetricsRecorder, 'drift' | 'learningPhase'>;
 }
 
 /** Error types the workflow must not retry (also listed in workflows/learning/activity-profiles.ts). */
@@ -318,6 +321,7 @@ export function createLearningActivities(deps: LearningActivityDeps) {
       const allScored = usable.every((r) => r.score !== null);
       const report = detectDrift(reference, createMatrix(data, usable.length, FEATURE_COUNT), allScored ? { scores: usable.map((r) => r.score as number) } : {});
       const stored = await recordDriftReport(db, { modelName: input.modelName, championVersion: champion.version, report });
+      deps.metrics?.drift(input.modelName, report);
       logger?.info({ modelName: input.modelName, datasetDrift: report.datasetDrift, share: report.share, rows: report.rows }, 'drift checked');
       return {
         status: 'checked',
@@ -532,6 +536,10 @@ export function createLearningActivities(deps: LearningActivityDeps) {
       await db.transaction(async (tx) => {
         for (const record of input.records) await upsertRecord(tx as unknown as Db, input, record);
       });
+      // Every phase change is saved as a cycle record; an ended cycle means the loop is back to watching (idle).
+      const cycles = input.records.filter((r) => r.type === 'cycle');
+      const last = cycles.length > 0 ? cycles[cycles.length - 1] : undefined;
+      if (last?.type === 'cycle') deps.metrics?.learningPhase(input.modelName, last.cycle.endedAt ? 'idle' : last.cycle.phase);
       return { written: input.records.length };
     },
   };

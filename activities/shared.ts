@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/activity';
-import type { Producer } from 'kafkajs';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Kafka, Producer } from 'kafkajs';
+import type { EventEnvelope } from '../schemas';
+import { publishEvents } from '../src/kafka/producer';
+import { publishedSince } from '../src/kafka/published';
 import type { Db } from '../src/db/client';
 import type { ModelRuntime } from '../src/model/runtime';
 import type { Logger } from '../src/observability/logger';
@@ -37,11 +40,22 @@ export interface ActivityDeps {
   /** Envelope `source` of the events the saga publishes; default "mainspring/payment-saga". */
   source?: string;
   logger?: Logger;
+  /** Lets a retried publish look for its record on the topic first (publishEffect); without it, it just publishes. */
+  kafka?: Kafka;
+  /** Prometheus metrics of the worker (event → decision latency); src/observability/model-metrics.ts. */
+  metrics?: SagaMetrics;
 }
 
-export interface ResolvedDeps extends Required<Omit<ActivityDeps, 'topics' | 'logger'>> {
+export interface SagaMetrics {
+  /** A decision was first recorded for a payment whose event happened at `eventTime`. */
+  decided(decision: string, eventTime: Date): void;
+}
+
+export interface ResolvedDeps extends Required<Omit<ActivityDeps, 'topics' | 'logger' | 'metrics' | 'kafka'>> {
   topics: SagaTopics;
+  kafka: Kafka | undefined;
   logger: Logger | undefined;
+  metrics: SagaMetrics | undefined;
 }
 
 export function resolveDeps(deps: ActivityDeps): ResolvedDeps {
@@ -52,7 +66,38 @@ export function resolveDeps(deps: ActivityDeps): ResolvedDeps {
     riskRaise: deps.riskRaise ?? 0.2,
     source: deps.source ?? 'mainspring/payment-saga',
     logger: deps.logger?.child({ component: 'payment-saga-activities' }),
+    metrics: deps.metrics,
+    kafka: deps.kafka,
   };
+}
+
+/**
+ * Publishes the one envelope of a saga effect. A retried attempt first looks for it on the topic (written since the
+ * activity was first scheduled): when an earlier attempt's publish landed but its completion was lost (worker
+ * killed, Temporal down), a blind retry wrote a second copy (found by `mainspring chaos`). If the look itself
+ * fails, it publishes anyway: a copy with the same event id, which consumers drop, beats a saga that gives up.
+ */
+export async function publishEffect(deps: ResolvedDeps, topic: string, envelope: EventEnvelope<unknown>): Promise<void> {
+  const info = activityInfo();
+  if (deps.kafka && info && info.attempt > 1) {
+    const found = await publishedSince(deps.kafka, topic, envelope.id, info.scheduledTimestampMs - 60_000, 6_000).catch((err: unknown) => {
+      deps.logger?.warn({ err, topic, eventId: envelope.id }, 'could not check for an earlier publish; publishing');
+      return false;
+    });
+    if (found) {
+      deps.logger?.info({ topic, eventId: envelope.id, attempt: info.attempt }, 'an earlier attempt already published this event; not publishing again');
+      return;
+    }
+  }
+  await publishEvents(deps.producer, topic, [envelope]);
+}
+
+function activityInfo(): { attempt: number; scheduledTimestampMs: number } | undefined {
+  try {
+    return Context.current().info;
+  } catch {
+    return undefined; // called outside an activity (unit tests)
+  }
 }
 
 /**

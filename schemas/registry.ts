@@ -82,8 +82,23 @@ export interface ContractRegistryInput {
 /** The read-only view of a registry that tooling (export, compatibility check) needs. */
 export type ContractCatalog = Pick<ContractRegistry, 'get' | 'latest' | 'types' | 'versions' | 'upcaster' | 'all'>;
 
+/** Longest reason and path a failure carries: they go into Kafka headers and log lines as they are. */
+const MAX_REASON_CHARS = 512;
+const MAX_PATH_CHARS = 256;
+
 function fail(code: EventErrorCode, message: string, path?: string): ParseFailure {
-  return path === undefined ? { ok: false, code, message } : { ok: false, code, message, path };
+  const reason = printable(message, MAX_REASON_CHARS);
+  return path === undefined ? { ok: false, code, message: reason } : { ok: false, code, message: reason, path: printable(path, MAX_PATH_CHARS) };
+}
+
+/**
+ * Field names come from the input (an unknown key is named in the reason): escape everything outside printable
+ * ASCII (NUL, RTL overrides, lone surrogates, emoji) as \uXXXX and bound the length, so a hostile key can neither
+ * break a header or log line nor make it 200 KB long.
+ */
+function printable(text: string, max: number): string {
+  const clean = /^[\x20-\x7e]*$/.test(text) ? text : text.replace(/[^\x20-\x7e]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return clean.length <= max ? clean : `${clean.slice(0, max - 3)}...`;
 }
 
 /**
@@ -240,7 +255,9 @@ function parseJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    // V8 quotes part of the input in its message; keep it short, the DLQ has the payload anyway.
-    return new JsonError((err instanceof Error ? err.message : String(err)).slice(0, 120));
+    // V8 quotes a stretch of the input after "Unexpected token 'x', ": it may be personal data and the DLQ record
+    // keeps the whole input anyway, so the reason keeps only the token.
+    const message = err instanceof Error ? err.message : String(err);
+    return new JsonError(message.replace(/^(Unexpected token '[\s\S]{1,2}?'), [\s\S]*$/, '$1').slice(0, 120));
   }
 }

@@ -4,7 +4,8 @@ import { createKafka } from '../src/kafka/client';
 import { connectProducer } from '../src/kafka/producer';
 import { productRoutes } from '../src/kafka/product-routes';
 import { ShutdownSequence } from '../src/lifecycle/shutdown';
-import { createMetricsRegistry, serveMetrics } from '../src/observability/metrics';
+import { createMetricsRegistry, METRIC_PREFIXES, metricsHost, serveMetrics } from '../src/observability/metrics';
+import { createTracing, SERVICE_NAMES, type Tracing } from '../src/observability/tracing';
 import type { Logger } from '../src/observability/logger';
 import type { Registry } from 'prom-client';
 import { connectTemporal } from '../src/temporal/client';
@@ -17,22 +18,26 @@ export interface RunningProcess {
 
 /**
  * The bridge process: Kafka consumer group → Temporal. Shutdown order: stop consuming (in-flight starts finish,
- * accepted offsets are committed, the group is left) → producer → Temporal connection → metrics endpoint.
+ * accepted offsets are committed, the group is left) → producer → Temporal connection → flush traces → metrics endpoint.
  */
-export async function startBridgeProcess(config: Config, logger: Logger, options: Partial<BridgeOptions> & { defaultModelName?: string } = {}): Promise<RunningProcess> {
-  const { defaultModelName = 'fraud', ...bridgeOptions } = options;
+export async function startBridgeProcess(config: Config, logger: Logger, options: Partial<BridgeOptions> & { defaultModelName?: string; tracing?: Tracing } = {}): Promise<RunningProcess> {
+  const { defaultModelName = 'fraud', tracing: givenTracing, ...bridgeOptions } = options;
   const log = logger.child({ component: 'bridge' });
   const shutdown = new ShutdownSequence(log);
-  const metrics = createMetricsRegistry('mainspring_bridge_process');
-  const metricsServer = await serveMetrics(metrics, config.metrics.bridgePort);
-  const { client, connection } = await connectTemporal(config.temporal);
+  const metrics = createMetricsRegistry(METRIC_PREFIXES.bridge);
+  const metricsServer = await serveMetrics(metrics, config.metrics.bridgePort, metricsHost(process.env));
+  // Off unless OTEL_* configures an exporter; then each start continues the record's trace into Temporal.
+  const tracing = givenTracing ?? createTracing({ serviceName: SERVICE_NAMES.bridge, env: process.env, serviceVersion: process.env.MAINSPRING_CODE_VERSION, logger: log });
+  const { client, connection } = await connectTemporal(config.temporal, { interceptors: tracing.clientInterceptors() });
   const kafka = createKafka(config.kafka);
   const producer = await connectProducer(kafka);
-  const bridge = new Bridge({ kafka, temporal: client, producer, routes: productRoutes({ piiHashKey: config.piiHashKey, defaultModelName, approvers: config.approvers }), logger: log, metrics }, bridgeOptions);
+  const bridge = new Bridge({ kafka, temporal: client, producer, routes: productRoutes({ piiHashKey: config.piiHashKey, defaultModelName, approvers: config.approvers }), logger: log, metrics, tracer: tracing.enabled ? tracing.tracer : undefined }, bridgeOptions);
   shutdown
     .add('stop consuming and commit accepted offsets', () => bridge.stop())
     .add('disconnect producer', () => producer.disconnect())
     .add('close Temporal connection', () => connection.close())
+    // After every step that can still end a span; a tracing handed in by the caller is the caller's to shut down.
+    .add('flush traces', () => (givenTracing ? tracing.flush() : tracing.shutdown()))
     .add('close metrics endpoint', () => metricsServer.close());
   await bridge.start();
   log.info({ metrics: `http://127.0.0.1:${config.metrics.bridgePort}/metrics`, temporal: config.temporal.address, kafka: config.kafka.brokers }, 'bridge running');

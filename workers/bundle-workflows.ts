@@ -3,9 +3,13 @@ import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporali
 /** Where the worker finds workflow code: the TypeScript sources in a checkout, the compiled files in dist/. */
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
-/** Bundles workflows once per process; every Worker of the process reuses the bundle (webpack takes seconds). */
-export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+/**
+ * Bundles workflows once per process; every Worker of the process reuses the bundle (webpack takes seconds).
+ * `workflowInterceptorModules`: the OpenTelemetry workflow interceptors when tracing is on (a prebuilt bundle ignores
+ * the Worker's own `interceptors.workflowModules`, so they must be bundled here).
+ */
+export function bundleWorkflows(workflowInterceptorModules: string[] = []): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules, logger: quietBundlerLogger });
 }
 
 const noop = () => undefined;

@@ -1,6 +1,7 @@
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createLearningActivities } from '../activities/learning.activities';
+import { createReplayActivities } from '../activities/replay.activities';
 import type { Config } from '../src/config/env';
 import { createDb } from '../src/db/client';
 import { createKafka } from '../src/kafka/client';
@@ -10,8 +11,10 @@ import { startAliasWatcher } from '../src/model/alias-watcher';
 import { createRegistryAliasSource } from '../src/model/registry';
 import { ModelRuntime } from '../src/model/runtime';
 import type { Logger } from '../src/observability/logger';
-import { createMetricsRegistry, serveMetrics } from '../src/observability/metrics';
-import { temporalConnectionOptions } from '../src/temporal/client';
+import { createMetricsRegistry, METRIC_PREFIXES, metricsHost, serveMetrics } from '../src/observability/metrics';
+import { createModelMetrics } from '../src/observability/model-metrics';
+import { createTracing, SERVICE_NAMES, type Tracing } from '../src/observability/tracing';
+import { temporalConnectionOptions, temporalDataConverter } from '../src/temporal/client';
 import { TASK_QUEUES } from '../src/temporal/task-queues';
 import { bundleWorkflows } from './bundle-workflows';
 
@@ -19,6 +22,8 @@ export interface WorkerProcessOptions {
   modelName: string;
   /** Port of the Temporal SDK's own Prometheus endpoint (task latencies, slots, polls). */
   sdkMetricsPort?: number;
+  /** Tracing of workflows and activities; default from the OTEL_* variables (off when none is set). */
+  tracing?: Tracing;
 }
 
 const TEMPORAL_LOG_LEVELS: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR' };
@@ -27,29 +32,33 @@ const TEMPORAL_LOG_LEVELS: Record<string, LogLevel> = { trace: 'TRACE', debug: '
  * The worker process: serves the `payments` task queue (saga, model runtime in-process) and the `learning` task
  * queue (learning loops: retrain, gate, shadow, promote).
  * Shutdown order: worker (stops polling, finishes running activities) → alias watcher → model runtime →
- * producer → database pool → Temporal connection → metrics endpoint.
+ * producer → database pool → Temporal connection → flush traces → metrics endpoint.
  */
 export async function startWorkerProcess(config: Config, logger: Logger, options: WorkerProcessOptions): Promise<{ shutdown: ShutdownSequence; worker: Worker }> {
   const log = logger.child({ component: 'worker' });
   installRuntime(logger.level, options);
   const shutdown = new ShutdownSequence(log);
-  const metrics = createMetricsRegistry('mainspring_worker');
-  const metricsServer = await serveMetrics(metrics, config.metrics.workerPort);
+  const metrics = createMetricsRegistry(METRIC_PREFIXES.worker);
+  const metricsServer = await serveMetrics(metrics, config.metrics.workerPort, metricsHost(process.env));
+  const modelMetrics = createModelMetrics(metrics);
+  const tracing = options.tracing ?? createTracing({ serviceName: SERVICE_NAMES.worker, env: process.env, serviceVersion: process.env.MAINSPRING_CODE_VERSION, logger: log });
   const db = createDb(config.database.url);
   const producer = await connectProducer(createKafka(config.kafka));
-  const models = new ModelRuntime({ modelName: options.modelName, logger: log.child({ component: 'model-runtime' }) });
+  const models = new ModelRuntime({ modelName: options.modelName, logger: log.child({ component: 'model-runtime' }), observer: modelMetrics.scoring(options.modelName) });
   const watcher = startAliasWatcher(models, createRegistryAliasSource(db.db, options.modelName), { logger: log });
   await watcher.ready;
   if (models.championVersion === null) log.warn({ model: options.modelName }, 'no champion registered yet: rules score until one is promoted (`mainspring models train --promote`)');
 
   const connection = await NativeConnection.connect(await temporalConnectionOptions(config.temporal));
-  const workflowBundle = await bundleWorkflows();
+  const workflowBundle = await bundleWorkflows(tracing.workflowInterceptorModules);
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: TASK_QUEUES.payments,
     workflowBundle,
-    activities: createActivities({ db: db.db, producer, models, piiHashKey: config.piiHashKey, modelName: options.modelName, logger: log }),
+    activities: createActivities({ db: db.db, producer, kafka: createKafka(config.kafka), models, piiHashKey: config.piiHashKey, modelName: options.modelName, logger: log, metrics: modelMetrics.saga }),
+    dataConverter: temporalDataConverter(config.temporal),
+    ...tracing.workerOptions(),
     shutdownGraceTime: '10s',
   });
   const learningWorker = await Worker.create({
@@ -57,7 +66,10 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
     namespace: config.temporal.namespace,
     taskQueue: TASK_QUEUES.learning,
     workflowBundle,
-    activities: createLearningActivities({ db: db.db, logger: log, codeVersion: process.env.MAINSPRING_CODE_VERSION }),
+    // Replay jobs run here too: they are batch work like training, and the learning loop starts them as children.
+    activities: { ...createLearningActivities({ db: db.db, logger: log, codeVersion: process.env.MAINSPRING_CODE_VERSION, metrics: modelMetrics }), ...createReplayActivities({ db: db.db, kafka: createKafka(config.kafka), logger: log }) },
+    dataConverter: temporalDataConverter(config.temporal),
+    ...tracing.workerOptions(),
     // Training and drift checks are CPU-bound: one at a time keeps the saga's latency steady on a small machine.
     maxConcurrentActivityTaskExecutions: 1,
     shutdownGraceTime: '30s',
@@ -79,6 +91,8 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
     .add('disconnect producer', () => producer.disconnect())
     .add('close database pool', () => db.close())
     .add('close Temporal connection', () => connection.close())
+    // After every step that can still end a span; a tracing handed in by the caller is the caller's to shut down.
+    .add('flush traces', () => (options.tracing ? tracing.flush() : tracing.shutdown()))
     .add('close metrics endpoint', () => metricsServer.close());
   log.info({ taskQueues: [TASK_QUEUES.payments, TASK_QUEUES.learning], champion: models.championVersion, metrics: `http://127.0.0.1:${config.metrics.workerPort}/metrics` }, 'worker running');
   return { shutdown, worker };
@@ -94,6 +108,6 @@ function installRuntime(level: string, options: WorkerProcessOptions): void {
     // Our ShutdownSequence owns SIGINT/SIGTERM so the worker stops in its place in the order, not on its own.
     shutdownSignals: [],
     logger: new DefaultLogger(TEMPORAL_LOG_LEVELS[level] ?? 'INFO'),
-    telemetryOptions: options.sdkMetricsPort ? { metrics: { prometheus: { bindAddress: `127.0.0.1:${options.sdkMetricsPort}` } } } : undefined,
+    telemetryOptions: options.sdkMetricsPort ? { metrics: { prometheus: { bindAddress: `${metricsHost(process.env)}:${options.sdkMetricsPort}` } } } : undefined,
   });
 }

@@ -2,3 +2,4 @@
 // function as a workflow type. Clients import messages from the *.messages.ts files.
 export { paymentSaga } from './payment-saga.workflow';
 export { learningLoop } from './learning-loop.workflow';
+export { replayJob } from './replay-job.workflow';

@@ -16,6 +16,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  executeChild,
   log,
   proxyActivities,
   setHandler,
@@ -44,6 +45,10 @@ import {
   type RetrainRequestResult,
 } from './learning-loop.messages';
 import { ALIAS, MEASURE, STORE, TRAIN } from './learning/activity-profiles';
+import type { BackfillGateConfig } from './learning/config';
+import { REPLAY_JOB_WORKFLOW_TYPE } from './replay-job.messages';
+import type { replayJob } from './replay-job.workflow';
+import { judgeBackfill, type BackfillGateResult } from './replay/gate';
 import { prependBounded } from './learning/bounded';
 import { resolveLearningConfig } from './learning/config';
 import { decideGate, judgePaired, judgeWatch } from './learning/decisions';
@@ -593,6 +598,20 @@ export async function learningLoop(input: LearningLoopInput): Promise<never> {
     return null;
   }
 
+  /** The challenger replayed over the last hours of the topic by a child replay job (never acts), then judged. */
+  async function backfillGate(c: CycleRecord, candidate: string, cfg: BackfillGateConfig): Promise<BackfillGateResult> {
+    const to = iso(now());
+    const from = iso(now() - cfg.hours * 3_600_000);
+    const replayId = `replay-gate-${c.id}`;
+    const { report } = await executeChild<typeof replayJob>(REPLAY_JOB_WORKFLOW_TYPE, {
+      workflowId: replayId,
+      args: [{ params: { replayId, kind: 'score', topic: cfg.topic, from: { time: from }, to: { time: to }, modelName, modelVersion: candidate, requestedBy: LOOP_ACTOR } }],
+      staticSummary: `backfill gate: ${candidate} over the last ${cfg.hours} h of ${cfg.topic} (cycle ${c.number})`,
+    });
+    if (report.kind !== 'score') throw ApplicationFailure.create({ type: LEARNING_FAILURES.configInvalid, message: `replay ${replayId} returned a ${report.kind} report`, nonRetryable: true });
+    return judgeBackfill(report, cfg, { from, to });
+  }
+
   async function cycleSteps(c: CycleRecord): Promise<Ending> {
     // 1. retrain
     const trained = await train.trainChallenger({ modelName, cycleId: c.id, asOf: c.asOf, training: s.config.training });
@@ -615,6 +634,13 @@ export async function learningLoop(input: LearningLoopInput): Promise<never> {
     c.gate = decideGate(measured, championVersion, s.config.gate);
     saveCycle();
     if (!c.gate.passed) return { outcome: 'gate-failed', reason: c.gate.reasons.join('; ') };
+    // 2b. optional backfill gate (off unless configured; loops carried from before it existed have no such key)
+    const backfill = s.config.backfillGate ?? null;
+    if (backfill) {
+      c.backfill = await backfillGate(c, candidate, backfill);
+      saveCycle();
+      if (!c.backfill.passed) return { outcome: 'gate-failed', reason: `backfill: ${c.backfill.reason}` };
+    }
 
     // 3. shadow (needs a champion deciding next to it)
     if (championVersion !== null) {

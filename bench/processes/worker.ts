@@ -11,7 +11,7 @@ import { startAliasWatcher } from '../../src/model/alias-watcher';
 import { createRegistryAliasSource } from '../../src/model/registry';
 import { ModelRuntime } from '../../src/model/runtime';
 import { createLogger } from '../../src/observability/logger';
-import { temporalConnectionOptions } from '../../src/temporal/client';
+import { temporalConnectionOptions, temporalDataConverter } from '../../src/temporal/client';
 import { bundleWorkflows } from '../../workers/bundle-workflows';
 import { childMain, childOptions } from './child';
 import type { WorkerChildOptions } from '../lib/children';
@@ -35,6 +35,7 @@ childMain(async () => {
     workflowBundle: await bundleWorkflows(),
     activities: createActivities({ db: db.db, producer, models, piiHashKey: config.piiHashKey, modelName: options.modelName, topics: options.topics, logger: log }),
     shutdownGraceTime: '10s',
+    dataConverter: temporalDataConverter(config.temporal),
     ...options.workerOptions,
   });
   const running = worker.run().catch((err: unknown) => {

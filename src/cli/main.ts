@@ -3,12 +3,15 @@ import { ConfigError } from '../config/env';
 import { StackError } from '../stack/errors';
 import { registerBenchCommand } from './commands/bench';
 import { registerBridgeCommand } from './commands/bridge';
+import { registerCodecServerCommand } from './commands/codec-server';
+import { registerChaosCommand } from './commands/chaos';
 import { registerDbCommands } from './commands/db';
 import { registerDecisionCommands } from './commands/decisions';
 import { registerDlqCommands } from './commands/dlq';
 import { registerLearningCommands } from './commands/learning';
 import { registerModelsCommands } from './commands/models';
 import { registerProduceCommand } from './commands/produce';
+import { registerReplayCommands } from './commands/replay';
 import { registerSchemasCommands } from './commands/schemas';
 import { registerStackCommands } from './commands/stack';
 import { registerStartCommand } from './commands/start';
@@ -32,7 +35,10 @@ registerSchemasCommands(program);
 registerModelsCommands(program);
 registerLearningCommands(program);
 registerDecisionCommands(program);
+registerReplayCommands(program);
 registerBenchCommand(program);
+registerCodecServerCommand(program);
+registerChaosCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof Error && 'code' in err && String((err as { code: unknown }).code).startsWith('commander.')) {

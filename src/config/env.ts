@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { databaseUrlTlsProblems, unreadableFile, withDatabaseCa } from '../security/connection-files';
+import { CodecKeyError, parseCodecKeys, type CodecKey } from '../security/payload-codec';
 
 /**
  * The whole configuration of mainspring, parsed once from the environment. Only workers/ and cli/ call
@@ -28,8 +31,16 @@ const envSchema = z.object({
   KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
   KAFKA_SASL_USERNAME: optionalString,
   KAFKA_SASL_PASSWORD: optionalString,
+  KAFKA_SSL_CA_FILE: optionalString,
+  KAFKA_SSL_CERT_FILE: optionalString,
+  KAFKA_SSL_KEY_FILE: optionalString,
   KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(6),
   DATABASE_URL: optionalString,
+  DATABASE_SSL_CA_FILE: optionalString,
+  /** Temporal payload encryption keys `id:<base64 32 bytes>,…` (first encrypts, all decrypt); off when unset. */
+  MAINSPRING_CODEC_KEYS: optionalString,
+  MAINSPRING_CODEC_KEY_FILE: optionalString,
+  MAINSPRING_CODEC_AUTH_TOKEN: optionalString,
   MAINSPRING_TEMPORAL_PORT: port.default(7233),
   MAINSPRING_TEMPORAL_UI_PORT: port.default(8233),
   MAINSPRING_KAFKA_PORT: port.default(9092),
@@ -62,6 +73,8 @@ export interface Config {
     external: boolean;
     tls?: TemporalTls;
     apiKey?: string;
+    /** Payload encryption (AES-256-GCM); undefined = payloads stored as the SDK encodes them. */
+    codec?: { keys: CodecKey[] };
     localPort: number;
     uiPort: number;
   };
@@ -72,12 +85,16 @@ export interface Config {
     partitions: number;
     ssl: boolean;
     sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+    /** PEM files for SSL (a private CA, a client certificate); any of them turns ssl on. */
+    tls?: { caPath?: string; certPath?: string; keyPath?: string };
     localPort: number;
     controllerPort: number;
   };
   database: { url: string; external: boolean; localPort: number };
   metrics: { workerPort: number; bridgePort: number; workerSdkPort: number };
   piiHashKey: string;
+  /** Bearer token the codec server requires (`mainspring codec-server`); undefined = no token check. */
+  codecAuthToken?: string;
   approvers: string[];
   logLevel: Env['LOG_LEVEL'];
 }
@@ -117,6 +134,28 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, projectRoot 
     throw new ConfigError('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together (mTLS client certificate).');
   }
 
+  // Certificate files are checked here so a wrong path names its variable, not a TLS error inside a connect.
+  const fileProblems = (
+    [
+      ['TEMPORAL_TLS_CERT', env.TEMPORAL_TLS_CERT],
+      ['TEMPORAL_TLS_KEY', env.TEMPORAL_TLS_KEY],
+      ['TEMPORAL_TLS_CA', env.TEMPORAL_TLS_CA],
+      ['KAFKA_SSL_CA_FILE', env.KAFKA_SSL_CA_FILE],
+      ['KAFKA_SSL_CERT_FILE', env.KAFKA_SSL_CERT_FILE],
+      ['KAFKA_SSL_KEY_FILE', env.KAFKA_SSL_KEY_FILE],
+      ['DATABASE_SSL_CA_FILE', env.DATABASE_SSL_CA_FILE],
+      ['MAINSPRING_CODEC_KEY_FILE', env.MAINSPRING_CODEC_KEY_FILE],
+    ] as const
+  ).flatMap(([variable, path]) => (path === undefined ? [] : [unreadableFile(variable, path)].filter((p): p is string => p !== undefined)));
+  if (env.DATABASE_URL) fileProblems.push(...databaseUrlTlsProblems(env.DATABASE_URL));
+  if (fileProblems.length > 0) throw new ConfigError(`Invalid configuration:\n${fileProblems.map((p) => `  ${p}`).join('\n')}`);
+  if (Boolean(env.KAFKA_SSL_CERT_FILE) !== Boolean(env.KAFKA_SSL_KEY_FILE)) {
+    throw new ConfigError('KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE must be set together (SSL client certificate).');
+  }
+  const kafkaTls =
+    env.KAFKA_SSL_CA_FILE || env.KAFKA_SSL_CERT_FILE ? { caPath: env.KAFKA_SSL_CA_FILE, certPath: env.KAFKA_SSL_CERT_FILE, keyPath: env.KAFKA_SSL_KEY_FILE } : undefined;
+  const codec = loadCodecKeys(env);
+
   let sasl: Config['kafka']['sasl'];
   if (env.KAFKA_SASL_MECHANISM) {
     if (!env.KAFKA_SASL_USERNAME || !env.KAFKA_SASL_PASSWORD) {
@@ -133,6 +172,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, projectRoot 
       external: env.TEMPORAL_ADDRESS !== undefined,
       tls,
       apiKey: env.TEMPORAL_API_KEY,
+      codec,
       localPort: env.MAINSPRING_TEMPORAL_PORT,
       uiPort: env.MAINSPRING_TEMPORAL_UI_PORT,
     },
@@ -141,21 +181,48 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, projectRoot 
       clientId: env.KAFKA_CLIENT_ID,
       external: env.KAFKA_BROKERS !== undefined,
       partitions: env.KAFKA_PARTITIONS,
-      ssl: env.KAFKA_SSL === 'true',
+      ssl: env.KAFKA_SSL === 'true' || kafkaTls !== undefined,
       sasl,
+      tls: kafkaTls,
       localPort: env.MAINSPRING_KAFKA_PORT,
       controllerPort: env.MAINSPRING_KAFKA_CONTROLLER_PORT,
     },
     database: {
-      url:
-        env.DATABASE_URL ??
-        `postgres://${LOCAL_DATABASE_USER}:${LOCAL_DATABASE_PASSWORD}@127.0.0.1:${env.MAINSPRING_POSTGRES_PORT}/${LOCAL_DATABASE_NAME}`,
+      url: databaseUrl(env),
       external: env.DATABASE_URL !== undefined,
       localPort: env.MAINSPRING_POSTGRES_PORT,
     },
     metrics: { workerPort: env.MAINSPRING_WORKER_METRICS_PORT, bridgePort: env.MAINSPRING_BRIDGE_METRICS_PORT, workerSdkPort: env.MAINSPRING_WORKER_SDK_METRICS_PORT },
     piiHashKey: env.MAINSPRING_PII_HASH_KEY,
+    codecAuthToken: env.MAINSPRING_CODEC_AUTH_TOKEN,
     approvers: env.MAINSPRING_APPROVERS.split(',').map((a) => a.trim()).filter(Boolean),
     logLevel: env.LOG_LEVEL,
   };
+}
+
+function databaseUrl(env: Env): string {
+  const url = env.DATABASE_URL ?? `postgres://${LOCAL_DATABASE_USER}:${LOCAL_DATABASE_PASSWORD}@127.0.0.1:${env.MAINSPRING_POSTGRES_PORT}/${LOCAL_DATABASE_NAME}`;
+  if (!env.DATABASE_SSL_CA_FILE) return url;
+  // Carried in the URL (sslrootcert), so every pool and client built from it verifies the server the same way.
+  try {
+    return withDatabaseCa(url, env.DATABASE_SSL_CA_FILE);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+}
+
+function loadCodecKeys(env: Env): Config['temporal']['codec'] {
+  if (env.MAINSPRING_CODEC_KEYS && env.MAINSPRING_CODEC_KEY_FILE) {
+    throw new ConfigError('Set MAINSPRING_CODEC_KEYS or MAINSPRING_CODEC_KEY_FILE, not both (one list of keys, the first one encrypts).');
+  }
+  try {
+    if (env.MAINSPRING_CODEC_KEYS) return { keys: parseCodecKeys(env.MAINSPRING_CODEC_KEYS, 'MAINSPRING_CODEC_KEYS') };
+    if (env.MAINSPRING_CODEC_KEY_FILE) {
+      return { keys: parseCodecKeys(readFileSync(env.MAINSPRING_CODEC_KEY_FILE, 'utf8'), `MAINSPRING_CODEC_KEY_FILE=${env.MAINSPRING_CODEC_KEY_FILE}`) };
+    }
+  } catch (err) {
+    if (err instanceof CodecKeyError) throw new ConfigError(err.message);
+    throw err;
+  }
+  return undefined;
 }

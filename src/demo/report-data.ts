@@ -27,6 +27,20 @@ export interface ReportSummary {
   fraudLabels: number;
 }
 
+/** What the learning loop did in the window: the story the demo tells, one count per step. */
+export interface LearningSummary {
+  driftChecks: number;
+  datasetDrifts: number;
+  cycles: number;
+  /** Cycles that trained a challenger (not those refused for too little data). */
+  retrains: number;
+  /** Shadow periods that ended with a comparison. */
+  shadowEvaluations: number;
+  approvals: number;
+  promotions: number;
+  rollbacks: number;
+}
+
 export interface FeatureSeries {
   name: string;
   before: number[];
@@ -82,8 +96,10 @@ export interface ReportData {
   since: string;
   generatedAt: string;
   summary: ReportSummary;
+  /** Absent in reports built by hand (tests); loadReportData always fills it. */
+  learning?: LearningSummary;
   /** Where "before" ends and "after" begins: the first dataset drift, else the middle of the window. */
-  split: { at: string; basis: 'drift' | 'midpoint' };
+  split: { at: string; basis: 'drift' | 'midpoint' | 'injected' };
   features: FeatureSeries[];
   driftReports: ReportDriftReport[];
   models: ReportModelVersion[];
@@ -96,6 +112,11 @@ export interface LoadReportOptions {
   since: Date;
   /** End of the window; default now. */
   until?: Date;
+  /**
+   * When the run injected drift (the demo knows): the honest before/after split. Detection comes later — after a
+   * whole drift-check window — and in a short run often after the last payment, leaving "after" empty.
+   */
+  driftInjectedAt?: Date;
 }
 
 const iso = (d: Date | string) => (typeof d === 'string' ? new Date(d).toISOString() : d.toISOString());
@@ -185,16 +206,17 @@ export async function loadReportData(db: Db, options: LoadReportOptions): Promis
   const firstDrift = drifts.find((d) => d.datasetDrift);
 
   const vectors = await db
-    .select({ vector: featureLog.vector, createdAt: featureLog.createdAt })
+    .select({ vector: featureLog.vector, createdAt: featureLog.createdAt, eventTime: featureLog.eventTime })
     .from(featureLog)
     .where(gte(featureLog.createdAt, since))
     .orderBy(asc(featureLog.createdAt));
   // Without drift, the middle of the logged rows (not of the wall-clock window, which may start long before them).
   const middle = vectors.length > 0 ? vectors[Math.floor(vectors.length / 2)].createdAt : new Date((since.getTime() + until.getTime()) / 2);
-  const splitAt = firstDrift ? firstDrift.createdAt : middle;
+  const splitAt = options.driftInjectedAt ?? (firstDrift ? firstDrift.createdAt : middle);
   const features: FeatureSeries[] = FEATURE_NAMES.map((name) => ({ name, before: [], after: [] }));
   for (const row of vectors) {
-    const side = row.createdAt < splitAt ? 'before' : 'after';
+    // The injection is a moment of event time; a detection is a moment of logging (the saga may lag behind).
+    const side = (options.driftInjectedAt ? row.eventTime : row.createdAt) < splitAt ? 'before' : 'after';
     // Vectors are positional in FEATURE_NAMES order (the feature spec); a shorter vector is an older spec.
     for (let i = 0; i < features.length && i < row.vector.length; i++) {
       const v = row.vector[i];
@@ -306,7 +328,17 @@ export async function loadReportData(db: Db, options: LoadReportOptions): Promis
       labels: counts?.labels ?? 0,
       fraudLabels: counts?.fraudLabels ?? 0,
     },
-    split: { at: iso(splitAt), basis: firstDrift ? 'drift' : 'midpoint' },
+    learning: {
+      driftChecks: drifts.length,
+      datasetDrifts: drifts.filter((d) => d.datasetDrift).length,
+      cycles: cycles.length,
+      retrains: cycles.filter((c) => c.training !== null).length,
+      shadowEvaluations: cycles.filter((c) => c.shadow?.comparison !== undefined).length,
+      approvals: approvals.filter((a) => a.status === 'approved').length,
+      promotions: timeline.filter((e) => e.kind === 'promotion').length,
+      rollbacks: timeline.filter((e) => e.kind === 'rollback').length,
+    },
+    split: { at: iso(splitAt), basis: options.driftInjectedAt ? 'injected' : firstDrift ? 'drift' : 'midpoint' },
     features,
     driftReports: drifts.map((d) => ({
       at: iso(d.createdAt),

@@ -3,7 +3,7 @@
 // report-data.ts.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { FeatureSeries, ReportData, ReportDriftReport, RocPoint, RocSeries, TimelineEvent } from './report-data';
+import type { FeatureSeries, LearningSummary, ReportData, ReportDriftReport, RocPoint, RocSeries, TimelineEvent } from './report-data';
 
 export type { ReportData } from './report-data';
 
@@ -122,7 +122,9 @@ function driftSection(data: ReportData): string {
     })
     .join('\n');
   const basis =
-    data.split.basis === 'drift'
+    data.split.basis === 'injected'
+      ? `split where the run injected drift, ${fmtTime(data.split.at)}`
+      : data.split.basis === 'drift'
       ? `split at the first dataset drift detected, ${fmtTime(data.split.at)}`
       : `no dataset drift detected: split at the middle of the run, ${fmtTime(data.split.at)}`;
   const statsFrom = ref ? `statistics from the drift check of ${fmtTime(ref.at)} (share drifted ${fmt(ref.share * 100, 0)}%, ${fmtInt(ref.rows)} rows)` : 'no drift check ran in this window';
@@ -227,6 +229,26 @@ th{background:#f5f5f5;font-weight:600}td.num{text-align:right;font-variant-numer
 .summary td:first-child{width:40%}.k-promotion td,.k-rollback td{font-weight:600}.k-rollback .tag{background:#fdd}.k-promotion .tag{background:#dfd}
 `;
 
+/** The learning loop's story as one row of the terminal summary (`npm start`). */
+export function learningSummaryRow(l: LearningSummary): Record<string, string | number> {
+  return {
+    driftChecks: l.driftChecks,
+    datasetDrifts: l.datasetDrifts,
+    cycles: l.cycles,
+    retrains: l.retrains,
+    shadowEvaluations: l.shadowEvaluations,
+    approvals: l.approvals,
+    promotions: l.promotions,
+    rollbacks: l.rollbacks,
+  };
+}
+
+function learningRow(data: ReportData): string {
+  const l = data.learning;
+  if (!l) return '';
+  return `<tr><td>learning cycles: retrains / shadow evaluations / approvals</td><td class="num">${l.cycles}: ${l.retrains} / ${l.shadowEvaluations} / ${l.approvals}</td></tr>\n`;
+}
+
 export function renderReport(data: ReportData): string {
   const s = data.summary;
   const pct = (n: number) => (s.decided === 0 ? '' : ` <span class="muted">(${fmt((n / s.decided) * 100, 1)}%)</span>`);
@@ -237,7 +259,7 @@ export function renderReport(data: ReportData): string {
 <tr><td>rule fallbacks (no model score)</td><td class="num">${fmtInt(s.fallbacks)}${pct(s.fallbacks)}</td></tr>
 <tr><td>labels received (fraud)</td><td class="num">${fmtInt(s.labels)} (${fmtInt(s.fraudLabels)})</td></tr>
 <tr><td>drift checks (with dataset drift)</td><td class="num">${data.driftReports.length} (${data.driftReports.filter((r) => r.datasetDrift).length})</td></tr>
-<tr><td>promotions / rollbacks</td><td class="num">${data.timeline.filter((e) => e.kind === 'promotion').length} / ${data.timeline.filter((e) => e.kind === 'rollback').length}</td></tr>
+${learningRow(data)}<tr><td>promotions / rollbacks</td><td class="num">${data.timeline.filter((e) => e.kind === 'promotion').length} / ${data.timeline.filter((e) => e.kind === 'rollback').length}</td></tr>
 </tbody></table></section>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

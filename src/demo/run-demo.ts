@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { and, gte, sql } from 'drizzle-orm';
+import { and, gte, inArray, sql } from 'drizzle-orm';
 import type { Registry } from 'prom-client';
 import {
   approvePromotionUpdate,
@@ -29,8 +29,9 @@ export const DEMO_APPROVER = 'demo-approver';
 export function demoLearningConfig(approvers: readonly string[]): LearningLoopConfigInput {
   return {
     triggers: { volumeLabels: 400, cooldown: '45s', maxChampionAge: null },
-    drift: { checkInterval: '20s', window: '2m', minRows: 200 },
-    // A few minutes of a 2 % fraud stream give dozens of fraud labels, not hundreds: small but honest minimums.
+    // A one-minute window: drift injected at 40 % of a two-minute run dominates it before the stream ends.
+    drift: { checkInterval: '20s', window: '1m', minRows: 200 },
+    // A few minutes of the demo's 6 % fraud stream (DEMO_FRAUD_RATE) give dozens of fraud labels: small but honest minimums.
     training: { minRows: 300, minPositives: 8, holdoutFraction: 0.3 },
     gate: { minHoldoutRows: 100, minHoldoutPositives: 2 },
     shadow: { minLabeledSamples: 150, maxDuration: '60s', pollInterval: '10s' },
@@ -70,6 +71,14 @@ export async function ensureLearningLoop(client: Client, modelName: string, conf
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     await client.workflow.getHandle(workflowId).executeUpdate(updateConfigUpdate, { args: [{ changedBy: 'mainspring start', config }] });
   }
+}
+
+/** For the demo stream: which payments have a decision row (a label waits for it). */
+export function decidedPayments(db: Db): (paymentIds: string[]) => Promise<Set<string>> {
+  return async (paymentIds) => {
+    const rows = await db.select({ paymentId: decision.paymentId }).from(decision).where(inArray(decision.paymentId, paymentIds));
+    return new Set(rows.map((r) => r.paymentId));
+  };
 }
 
 export async function learningStatus(client: Client, modelName: string): Promise<LearningLoopStatus | undefined> {

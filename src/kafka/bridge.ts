@@ -1,9 +1,11 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Client } from '@temporalio/client';
 import { WorkflowIdReusePolicy, type SearchAttributePair } from '@temporalio/common';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { parseEvent, type MainspringEvent } from '../../schemas';
 import type { Logger } from '../observability/logger';
+import { inConsumerSpan, markActiveSpan, SPAN_ATTRIBUTES } from '../observability/trace-context';
 import type { BridgedEvent, KafkaCoordinates } from '../temporal/bridged-event';
 import { classifyStartFailure, describeError } from '../temporal/errors';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
@@ -43,6 +45,8 @@ export interface BridgeDeps {
   routes: readonly Route[];
   logger: Logger;
   metrics: Registry;
+  /** Set when tracing is on: each start runs in a `bridge.accept` span continuing the record's trace (its headers). */
+  tracer?: Tracer;
 }
 
 /** Raised inside a task when the consumer is stopping: the event stays uncommitted and will be re-delivered. */
@@ -223,7 +227,7 @@ export class Bridge {
       ...(route.searchAttributes?.(event) ?? []),
     ] as SearchAttributePair[];
     const started = Date.now();
-    return this.withTemporalRetry(
+    const start = () => this.withTemporalRetry(
       ctx,
       `start ${workflowId}`,
       async () => {
@@ -242,11 +246,24 @@ export class Bridge {
         } catch (err) {
           if (classifyStartFailure(err) !== 'duplicate') throw err;
           this.metrics.duplicates.inc({ topic: route.topic });
+          markActiveSpan({ [SPAN_ATTRIBUTES.duplicate]: true });
         }
         this.metrics.acceptSeconds.observe({ topic: route.topic }, (Date.now() - started) / 1000);
+        this.deps.logger.debug({ workflowId, ...input.kafka, correlationId: event.envelope.correlationid }, 'event accepted');
       },
       (failure) => this.deadLetter(ctx, message, input.kafka, failure),
     );
+    if (!this.deps.tracer) return start();
+    // The client's OpenTelemetry interceptor starts the workflow inside this span: the trace continues in Temporal.
+    return inConsumerSpan(this.deps.tracer, 'bridge.accept', { headers: message.headers, correlationId: event.envelope.correlationid }, {
+      [SPAN_ATTRIBUTES.system]: 'kafka',
+      [SPAN_ATTRIBUTES.operation]: 'process',
+      [SPAN_ATTRIBUTES.destination]: input.kafka.topic,
+      [SPAN_ATTRIBUTES.partition]: String(input.kafka.partition),
+      [SPAN_ATTRIBUTES.offset]: Number(input.kafka.offset),
+      [SPAN_ATTRIBUTES.messageId]: event.envelope.id,
+      [SPAN_ATTRIBUTES.workflowId]: workflowId,
+    }, start);
   }
 
   /**
@@ -310,6 +327,14 @@ export class Bridge {
         this.deps.logger.warn({ ...origin, code: reason.code, reason: reason.message }, 'event dead-lettered');
         return;
       } catch (err) {
+        if ((err as { type?: string }).type === 'MESSAGE_TOO_LARGE' && message.value !== null) {
+          // Record + DLQ headers exceed what the DLQ topic takes: retrying can never succeed and would block the
+          // partition. Keep reason and origin (the original stays readable there) and drop the value.
+          const bytes = message.value.length;
+          message = { ...message, value: null, headers: { ...message.headers, [DLQ_VALUE_OMITTED_HEADER]: String(bytes) } } as KafkaMessage;
+          reason = { ...reason, message: `${reason.message}; value of ${bytes} bytes omitted (too large for the DLQ topic): read it at the origin offset` };
+          continue;
+        }
         this.deps.logger.error({ err, ...origin }, 'DLQ write failed; retrying');
         await ctx.keepAlive();
         await new Promise((resolve) => setTimeout(resolve, delay));
@@ -318,6 +343,9 @@ export class Bridge {
     }
   }
 }
+
+/** Set on a DLQ record whose value had to be dropped (its size in bytes); the original is at the origin offset. */
+export const DLQ_VALUE_OMITTED_HEADER = 'mainspring-value-omitted-bytes';
 
 /** Events of one entity in one batch, delivered as one signal. */
 interface SignalGroup {
@@ -332,7 +360,8 @@ interface Task {
   run(ctx: BatchContext): Promise<void>;
 }
 
-function bridgeMetrics(registry: Registry) {
+/** The bridge's metrics on a registry (exported so the dashboard test can check every name the dashboard queries). */
+export function bridgeMetrics(registry: Registry) {
   const registers = [registry];
   return {
     consumed: new Counter({ name: 'mainspring_bridge_consumed_total', help: 'Records read from Kafka', labelNames: ['topic'], registers }),

@@ -1,13 +1,33 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import type { Config } from '../config/env';
 
-export type KafkaSettings = Pick<Config['kafka'], 'brokers' | 'clientId' | 'ssl' | 'sasl'>;
+export type KafkaSettings = Pick<Config['kafka'], 'brokers' | 'clientId' | 'ssl' | 'sasl'> & Partial<Pick<Config['kafka'], 'tls'>>;
+
+/** kafkajs `ssl`: true (system CAs) or the configured PEM files, read once here; a vanished file names its variable. */
+export function kafkaSslOptions(settings: Pick<KafkaSettings, 'ssl' | 'tls'>): boolean | ConnectionOptions {
+  const tls = settings.tls;
+  if (!tls) return settings.ssl;
+  const read = (path: string | undefined, variable: string) => {
+    if (!path) return undefined;
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new Error(`${variable}=${path} cannot be read: ${(err as Error).message}`);
+    }
+  };
+  const ca = read(tls.caPath, 'KAFKA_SSL_CA_FILE');
+  const cert = read(tls.certPath, 'KAFKA_SSL_CERT_FILE');
+  const key = read(tls.keyPath, 'KAFKA_SSL_KEY_FILE');
+  return { rejectUnauthorized: true, ...(ca ? { ca: [ca] } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+}
 
 export function createKafka(settings: KafkaSettings, overrides: Partial<KafkaConfig> = {}): Kafka {
   return new Kafka({
     clientId: settings.clientId,
     brokers: settings.brokers,
-    ssl: settings.ssl,
+    ssl: kafkaSslOptions(settings),
     sasl: settings.sasl as SASLOptions | undefined,
     logLevel: logLevel.WARN,
     retry: { initialRetryTime: 100, retries: 8 },

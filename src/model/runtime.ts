@@ -106,6 +106,8 @@ export interface ModelRuntimeOptions {
   /** Versions kept loaded (champion, shadow and recent ones for instant rollback); default 3. */
   maxCachedVersions?: number;
   logger?: ModelLogger;
+  /** Hears every scored batch (latency, fallback and why): the worker's Prometheus metrics. */
+  observer?: { scored(observation: { rows: number; latencyMicros: number; fallback: boolean; fallbackReason?: FallbackReason }): void };
 }
 
 export interface RuntimeStats {
@@ -234,6 +236,13 @@ export class ModelRuntime {
 
   /** Scores rows in one inference call; the breaker sees the batch as one call. */
   async scoreBatch(vectors: readonly VectorInput[]): Promise<ScoreResult[]> {
+    const results = await this.scoreRows(vectors);
+    const first = results[0];
+    if (first) this.options.observer?.scored({ rows: results.length, latencyMicros: first.latencyMicros, fallback: first.fallback, fallbackReason: first.fallbackReason });
+    return results;
+  }
+
+  private async scoreRows(vectors: readonly VectorInput[]): Promise<ScoreResult[]> {
     const started = this.nowMicros();
     if (vectors.length === 0) return [];
     const champion = this.champion;
@@ -409,6 +418,11 @@ export class ModelRuntime {
     for (let i = 0; i < rows; i++) {
       const p = out.probability[i];
       if (!(p >= 0 && p <= 1)) throw new Error(`model produced probability ${p}`);
+    }
+    // Contributions become the decision's reasons (jsonb, payments.scored): a NaN there would break the record
+    // downstream even though the probability is fine, so a model producing one is as faulty as a NaN score.
+    for (let i = 0; i < out.contributions.length; i++) {
+      if (!Number.isFinite(out.contributions[i])) throw new Error(`model produced contribution ${out.contributions[i]} (row ${Math.floor(i / cols)}, feature ${i % cols})`);
     }
   }
 

@@ -1,8 +1,14 @@
 import { readFile } from 'node:fs/promises';
-import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import { Client, Connection, type ClientInterceptors, type ConnectionOptions } from '@temporalio/client';
 import type { Config } from '../config/env';
+import { codecDataConverter } from '../security/payload-codec';
 
-export type TemporalSettings = Pick<Config['temporal'], 'address' | 'namespace' | 'tls' | 'apiKey'>;
+export type TemporalSettings = Pick<Config['temporal'], 'address' | 'namespace' | 'tls' | 'apiKey'> & Partial<Pick<Config['temporal'], 'codec'>>;
+
+/** Data converter of every client and worker: the payload codec when keys are configured (same keys everywhere). */
+export function temporalDataConverter(settings: Pick<TemporalSettings, 'codec'>) {
+  return codecDataConverter(settings.codec?.keys);
+}
 
 /** Connection options shared by clients and workers: TLS files are read here so a missing file is named. */
 export async function temporalConnectionOptions(settings: TemporalSettings): Promise<ConnectionOptions & { apiKey?: string }> {
@@ -30,7 +36,8 @@ export async function temporalConnectionOptions(settings: TemporalSettings): Pro
   return { address: settings.address, tls, apiKey: settings.apiKey };
 }
 
-export async function connectTemporal(settings: TemporalSettings): Promise<{ client: Client; connection: Connection }> {
+/** `extra.interceptors`: e.g. the OpenTelemetry client interceptor (src/observability/tracing.ts) when tracing is on. */
+export async function connectTemporal(settings: TemporalSettings, extra: { interceptors?: ClientInterceptors } = {}): Promise<{ client: Client; connection: Connection }> {
   const connection = await Connection.connect(await temporalConnectionOptions(settings));
-  return { connection, client: new Client({ connection, namespace: settings.namespace }) };
+  return { connection, client: new Client({ connection, namespace: settings.namespace, dataConverter: temporalDataConverter(settings), interceptors: extra.interceptors }) };
 }

@@ -78,6 +78,19 @@ export interface LearningLoopConfigInput {
     /** Roll back when the new champion is worse than the previous one by more than this. Default 0.02. */
     maxRegression?: number;
   };
+  /**
+   * Optional extra gate before shadow: replay the challenger over the last `hours` of the payments topic (a child
+   * replay job) and fail when its AUC is below the champion's decisions of the time by more than `maxAucDrop`.
+   * Default null (off).
+   */
+  backfillGate?: {
+    hours: number;
+    /** Largest tolerated AUC loss against the champion on the same replayed, labelled payments. Default 0.02. */
+    maxAucDrop?: number;
+    /** Fewer replayed payments with a decision and a label make the gate inconclusive (it passes). Default 50. */
+    minLabeled?: number;
+    topic?: string;
+  } | null;
   continueAsNew?: {
     /** Continue-as-new after this many cycles in one run. Default 10. */
     afterCycles?: number;
@@ -109,7 +122,15 @@ export interface LearningLoopConfig {
   shadow: { minLabeledSamples: number; maxDurationMs: number; pollIntervalMs: number; metric: QualityMetricName; maxDegradation: number };
   approval: { approvers: string[]; deadlineMs: number };
   watch: { durationMs: number; checkIntervalMs: number; minLabeledSamples: number; metric: QualityMetricName; maxRegression: number };
+  backfillGate: BackfillGateConfig | null;
   continueAsNew: { afterCycles: number; maxHistoryEvents: number };
+}
+
+export interface BackfillGateConfig {
+  hours: number;
+  maxAucDrop: number;
+  minLabeled: number;
+  topic: string;
 }
 
 const HOUR = 3_600_000;
@@ -123,6 +144,7 @@ export const DEFAULT_LEARNING_CONFIG: LearningLoopConfig = {
   shadow: { minLabeledSamples: 500, maxDurationMs: 3 * DAY, pollIntervalMs: HOUR, metric: 'logLoss', maxDegradation: 0.01 },
   approval: { approvers: [], deadlineMs: DAY },
   watch: { durationMs: DAY, checkIntervalMs: HOUR, minLabeledSamples: 200, metric: 'logLoss', maxRegression: 0.02 },
+  backfillGate: null,
   continueAsNew: { afterCycles: 10, maxHistoryEvents: 20_000 },
 };
 
@@ -207,6 +229,22 @@ function approvers(problems: Problems, value: string[] | undefined, fallback: st
   return [...new Set(value.map(normalizeIdentity))];
 }
 
+function backfillGate(problems: Problems, value: LearningLoopConfigInput['backfillGate'], fallback: BackfillGateConfig | null): BackfillGateConfig | null {
+  if (value === null) return null;
+  if (value === undefined) return fallback;
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    problems.push('backfillGate must be an object such as { hours: 24, maxAucDrop: 0.02 } or null');
+    return fallback;
+  }
+  if (value.topic !== undefined && (typeof value.topic !== 'string' || value.topic.trim() === '')) problems.push('backfillGate.topic must be a topic name');
+  return {
+    hours: num(problems, 'backfillGate.hours', value.hours ?? Number.NaN, fallback?.hours ?? 24, 0.01, 24 * 90),
+    maxAucDrop: num(problems, 'backfillGate.maxAucDrop', value.maxAucDrop, fallback?.maxAucDrop ?? 0.02, 0, 1),
+    minLabeled: int(problems, 'backfillGate.minLabeled', value.minLabeled, fallback?.minLabeled ?? 50, 1),
+    topic: typeof value.topic === 'string' && value.topic.trim() !== '' ? value.topic.trim() : (fallback?.topic ?? 'payments.initiated'),
+  };
+}
+
 /**
  * Layers `input` over `base` (the defaults, or the running configuration for a change) and checks every value.
  * Returns the problems instead of throwing, so validators can answer with all of them at once.
@@ -265,6 +303,7 @@ export function resolveLearningConfig(
       metric: metric(p, 'watch.metric', i.watch?.metric, base.watch.metric),
       maxRegression: num(p, 'watch.maxRegression', i.watch?.maxRegression, base.watch.maxRegression, 0, 100),
     },
+    backfillGate: backfillGate(p, i.backfillGate, base.backfillGate ?? null),
     continueAsNew: {
       afterCycles: int(p, 'continueAsNew.afterCycles', i.continueAsNew?.afterCycles, base.continueAsNew.afterCycles, 1, 1000),
       maxHistoryEvents: int(p, 'continueAsNew.maxHistoryEvents', i.continueAsNew?.maxHistoryEvents, base.continueAsNew.maxHistoryEvents, 100, 50_000),

@@ -2,7 +2,10 @@
 // Types only: everything here crosses a Temporal payload boundary, so it is plain JSON (no Dates, no NaN: a metric
 // that is undefined on a data set, e.g. ROC-AUC without positives, is null).
 
+import type { BackfillGateResult } from '../replay/gate';
 import type { LearningLoopConfig, QualityMetricName } from './config';
+
+export type { BackfillGateResult } from '../replay/gate';
 
 export type LearningPhase =
   | 'idle'
@@ -241,6 +244,8 @@ export interface CycleRecord {
   training?: TrainingSummary;
   insufficientData?: { rows: number; positives: number; minRows: number; minPositives: number };
   gate?: GateResult;
+  /** Optional backfill gate (config.backfillGate): the challenger replayed over recent history. */
+  backfill?: BackfillGateResult;
   /** Gate re-runs after drift expired an approval request. */
   regates: GateResult[];
   shadow?: ShadowSummary;

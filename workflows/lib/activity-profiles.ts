@@ -18,9 +18,13 @@ export const ENRICH: LocalActivityOptions = {
 };
 
 export const SCORE: LocalActivityOptions = {
-  // The runtime never throws for a model problem (it falls back to rules); only bad input does, and that is permanent.
-  startToCloseTimeout: '2s',
-  retry: { initialInterval: '20ms', backoffCoefficient: 2, maximumInterval: '1s', maximumAttempts: 3 },
+  // The runtime never throws for a model problem (it falls back to rules); bad input is thrown non-retryable. What is
+  // left is a starved worker (an attempt outliving its timeout): retried like enrich, so a busy machine delays the
+  // decision instead of ending the saga without one (seen at load 19 on 2 cores with a 3-attempt cap).
+  startToCloseTimeout: '5s',
+  scheduleToCloseTimeout: '2m',
+  localRetryThreshold: '5s',
+  retry: { initialInterval: '20ms', backoffCoefficient: 2, maximumInterval: '5s' },
 };
 
 export const EFFECT: ActivityOptions = {

@@ -20,7 +20,22 @@ async function withDb<T>(fn: (handle: DbHandle) => Promise<T>): Promise<T> {
 
 function requireActor(actor: string | undefined): string {
   if (!actor || actor.trim() === '') throw new CliUsageError('--actor <name> is required: every alias move is recorded with who made it');
+  if (actor.trim().length > 128) throw new CliUsageError('--actor must be at most 128 characters');
   return actor.trim();
+}
+
+/** A manual promotion skips the learning loop's approval: with an allow-list configured, only its members may. */
+export function requireApprover(actor: string | undefined, approvers: readonly string[]): string {
+  const who = requireActor(actor);
+  if (approvers.length > 0 && !approvers.some((a) => a.toLowerCase() === who.toLowerCase())) {
+    throw new CliUsageError(`${who} may not promote: not in MAINSPRING_APPROVERS (${approvers.join(', ')})`);
+  }
+  return who;
+}
+
+function boundedReason(reason: string): string {
+  if (reason.length > 500) throw new CliUsageError('--reason must be at most 500 characters');
+  return reason;
 }
 
 const pct = (v: number) => v.toFixed(4);
@@ -79,7 +94,7 @@ export function registerModelsCommands(program: Command): void {
     .option('--reason <text>', 'why (recorded)', 'manual promotion')
     .action((version: string, options: { model: string; actor?: string; reason: string }) =>
       withDb(async ({ db }) => {
-        const result = await promote(db, options.model, version, requireActor(options.actor), options.reason);
+        const result = await promote(db, options.model, version, requireApprover(options.actor, loadConfig().approvers), boundedReason(options.reason));
         console.log(result.changed ? `champion of ${options.model} is now ${version}` : `${version} already is the champion`);
       }),
     );
@@ -92,7 +107,7 @@ export function registerModelsCommands(program: Command): void {
     .option('--reason <text>', 'why (recorded)', 'manual rollback')
     .action((options: { model: string; actor?: string; reason: string }) =>
       withDb(async ({ db }) => {
-        const result = await rollback(db, options.model, requireActor(options.actor), options.reason);
+        const result = await rollback(db, options.model, requireActor(options.actor), boundedReason(options.reason));
         console.log(`champion of ${options.model} is now ${result.aliases.champion}`);
       }),
     );

@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import type { Producer } from 'kafkajs';
 import { loadConfig } from '../../config/env';
 import { createKafka } from '../../kafka/client';
 import { connectProducer } from '../../kafka/producer';
 import { liveSyntheticPayments, paced, syntheticPaymentEvent } from '../../kafka/synthetic-stream';
 import { TOPICS } from '../../kafka/topics';
+import { createTracing, SERVICE_NAMES, startProducerSpan, type Tracing } from '../../observability/tracing';
 import { CliUsageError } from '../output';
 import { positiveInt, positiveNumber } from '../options';
 
@@ -31,6 +33,8 @@ export function registerProduceCommand(program: Command): void {
       }
       const records = options.file ? fileRecords(options.file) : syntheticRecords(options.synthetic!, options.seed, options.rate);
       const config = loadConfig();
+      // With OTEL_* set, every record starts its own trace (a producer span whose context goes in its headers).
+      const tracing = createTracing({ serviceName: SERVICE_NAMES.cli, env: process.env });
       const producer = await connectProducer(createKafka(config.kafka));
       const abort = new AbortController();
       const onSignal = () => abort.abort();
@@ -38,7 +42,7 @@ export function registerProduceCommand(program: Command): void {
       const total = options.file ? records.length : options.synthetic!;
       const started = Date.now();
       try {
-        const sent = await paced(records, options.rate, (slice) => producer.send({ topic: options.topic, acks: -1, messages: slice }).then(() => undefined), {
+        const sent = await paced(records, options.rate, (slice) => sendTraced(producer, options.topic, slice, tracing), {
           signal: abort.signal,
           onProgress: (n) => process.stderr.write(`\r  produced ${n}/${total} to ${options.topic}`),
         });
@@ -46,8 +50,22 @@ export function registerProduceCommand(program: Command): void {
         console.log(`produced ${sent} events in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       } finally {
         await producer.disconnect();
+        await tracing.shutdown();
       }
     });
+}
+
+async function sendTraced(producer: Producer, topic: string, slice: Array<{ key: string | null; value: string }>, tracing: Tracing): Promise<void> {
+  if (!tracing.enabled) {
+    await producer.send({ topic, acks: -1, messages: slice });
+    return;
+  }
+  const spans = slice.map(() => startProducerSpan(tracing.tracer, topic));
+  try {
+    await producer.send({ topic, acks: -1, messages: slice.map((r, i) => ({ ...r, headers: spans[i].headers })) });
+  } finally {
+    for (const { span } of spans) span.end();
+  }
 }
 
 function fileRecords(path: string): Array<{ key: string | null; value: string }> {

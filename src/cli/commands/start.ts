@@ -3,9 +3,9 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/env';
 import { createDb } from '../../db/client';
 import { LiveView } from '../../demo/live-view';
-import { writeReport } from '../../demo/report';
+import { learningSummaryRow, writeReport } from '../../demo/report';
 import { loadReportData } from '../../demo/report-data';
-import { autoApprove, demoLearningConfig, ensureLearningLoop, prepareDemoData, readSnapshot } from '../../demo/run-demo';
+import { autoApprove, decidedPayments, demoLearningConfig, ensureLearningLoop, prepareDemoData, readSnapshot } from '../../demo/run-demo';
 import { runDemoStream, type StreamCounters } from '../../demo/stream';
 import { createKafka } from '../../kafka/client';
 import { connectProducer } from '../../kafka/producer';
@@ -44,7 +44,7 @@ export function registerStartCommand(program: Command): void {
     .option('--duration <seconds>', 'length of the synthetic stream', positiveInt('--duration', 86_400), 180)
     .option('--seed <n>', 'seed of the synthetic world', positiveInt('--seed'), 42)
     .option('--users <n>', 'synthetic users', positiveInt('--users', 1_000_000), 2000)
-    .option('--auto-approve', `approve promotions as "demo-approver" (unattended runs)`)
+    .option('--auto-approve', `approve promotions as "demo-approver" and exit after the summary (unattended runs)`)
     .option('--no-demo', 'only run the worker and the bridge (produce events yourself)')
     .action(async (options: StartOptions) => {
       const config = loadConfig();
@@ -89,11 +89,13 @@ export function registerStartCommand(program: Command): void {
         { seed: options.seed, ratePerSecond: options.rate, durationSeconds: options.duration, users: options.users, driftAtFraction: 0.4, labelDelaySeconds: [5, 20], modelName: options.model, runTag: `r${Date.now().toString(36)}` },
         counters,
         stop.signal,
+        { decided: decidedPayments(db.db) },
       );
       let streamDone = false;
       void streaming.finally(() => (streamDone = true));
-      // After the stream: keep watching while the pipeline drains and a learning cycle finishes (bounded).
-      const graceUntil = () => started + options.duration * 1000 * 2;
+      // After the stream: keep watching while the pipeline drains and a learning cycle finishes (bounded: 3× the
+      // duration, as on a busy machine the saga lags minutes behind and the cycle ends well after the stream).
+      const graceUntil = () => started + options.duration * 1000 * 3;
       let settled = false;
       while (!stop.signal.aborted && !(streamDone && (settled || Date.now() > graceUntil()))) {
         const { snapshot, learning } = await readSnapshot({ db: db.db, client, bridgeMetrics: bridge.metrics, modelName: options.model, since, produced: counters.payments, labels: counters.labels, driftStarted: counters.driftStarted, elapsedSeconds: (Date.now() - started) / 1000, durationSeconds: options.duration });
@@ -113,10 +115,19 @@ export function registerStartCommand(program: Command): void {
       await streaming;
       const { snapshot } = await readSnapshot({ db: db.db, client, bridgeMetrics: bridge.metrics, modelName: options.model, since, produced: counters.payments, labels: counters.labels, driftStarted: counters.driftStarted, elapsedSeconds: (Date.now() - started) / 1000, durationSeconds: options.duration });
       view.update({ ...snapshot, notice: undefined });
-      const report = await writeReport(await loadReportData(db.db, { modelName: options.model, since }), join(config.home, 'reports', `report-${since.toISOString().replace(/[:.]/g, '-')}.html`));
+      const driftInjectedAt = counters.driftStartedAt === undefined ? undefined : new Date(counters.driftStartedAt);
+      const reportData = await loadReportData(db.db, { modelName: options.model, since, driftInjectedAt });
+      const report = await writeReport(reportData, join(config.home, 'reports', `report-${since.toISOString().replace(/[:.]/g, '-')}.html`));
       console.log(`\n${table([{ payments: counters.payments, labels: counters.labels, fraudLabels: counters.fraudLabels, decided: snapshot.completed, flagged: snapshot.flagged, dlq: snapshot.dlq, champion: snapshot.champion ?? '-', learning: snapshot.learningPhase }])}`);
+      if (reportData.learning) console.log(`\n${table([learningSummaryRow(reportData.learning)])}`);
       console.log(`\nreport: ${report}`);
       console.log(`Everything stays inspectable at ${ui}.`);
+      if (options.autoApprove) {
+        // Unattended runs end on their own; the stack stays up for the UI, the workers do not need to.
+        await shutdown.run('demo finished');
+        console.log('Worker and bridge stopped; `npx mainspring stack down` stops the stack.');
+        process.exit(0);
+      }
       console.log('Ctrl-C stops the worker and the bridge; `npx mainspring stack down` stops the stack.');
     });
 }

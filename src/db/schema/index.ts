@@ -2,3 +2,4 @@
 export * from './payments';
 export * from './models';
 export * from './learning';
+export * from './replay';

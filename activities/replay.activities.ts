@@ -1,0 +1,515 @@
+// Activities of the replay job (workflows/replay-job.workflow.ts): plan the offset range, replay it chunk by chunk,
+// build the report. They never act: no hold, no notification, no Kafka publish, no change to the online store.
+//
+// A chunk recomputes each payment's features as the serving path computed them (the saga's own mapping,
+// enrichmentFeatures, on point-in-time inputs: see src/replay/point-in-time.ts) and either scores them with the given
+// model version (rows in replay_decision) or rebuilds the feature log. Every write is an upsert keyed by the replay
+// id and the event's Kafka coordinates, so a chunk that runs again overwrites its own rows; the report is computed
+// from those rows, never from counters that a retried chunk could inflate.
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { and, asc, count, eq, inArray, sql } from 'drizzle-orm';
+import type { Kafka, KafkaMessage } from 'kafkajs';
+import { parseEvent, type PaymentInitiatedV1 } from '../schemas';
+import type { Db } from '../src/db/client';
+import { compensationLedger, decision, featureLog, label, replayBadEvent, replayDecision, replayReport, riskAdjustment, userRiskProfile } from '../src/db/schema';
+import { FEATURE_SPEC_VERSION, isLateEvent, VELOCITY_WINDOW_MS } from '../src/features/payment-features';
+import { getVersion } from '../src/model/registry';
+import { ModelRuntime } from '../src/model/runtime';
+import type { Logger } from '../src/observability/logger';
+import { readPartitionRange } from '../src/replay/kafka-range';
+import { LogVelocity, profileAsOf, sameVector, type ProfileSnapshot, type RiskChange } from '../src/replay/point-in-time';
+import { championVersions, decisionChanges, pairedQuality, quality, type ReportRow } from '../src/replay/report';
+import { DEFAULT_THRESHOLD, decide } from '../workflows/lib/decide';
+import { enrichInput } from '../workflows/lib/payment-steps';
+import type {
+  BuildReportInput,
+  PlanReplayInput,
+  PlanReplayResult,
+  RebuildCounters,
+  RebuildReport,
+  ReplayBound,
+  ReplayChunkInput,
+  ReplayChunkResult,
+  ReplayReport,
+  ScoreReport,
+} from '../workflows/replay/types';
+import { enrichmentFeatures } from './enrichment.activities';
+
+export interface ReplayActivityDeps {
+  db: Db;
+  /** The caller's Kafka client; activities create short-lived admins and consumers from it. */
+  kafka: Kafka;
+  logger?: Logger;
+}
+
+/** Error type of requests no retry can fix (unknown topic, partition, model version, spec). */
+export const REPLAY_INPUT_INVALID = 'ReplayInputInvalid';
+
+/** Event time vs Kafka timestamp tolerance when looking back for velocity (producer clocks are not exact). */
+const CLOCK_SKEW_MS = 60_000;
+/** Longest look back before a chunk: a payment arriving later than this has its velocity from what is in reach. */
+const MAX_LOOKBACK_MS = 15 * 60_000;
+/** Bad events and differing payments listed in a report (all are counted). */
+const LIST_LIMIT = 100;
+const SCORE_SLICE = 256;
+
+function invalid(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ message, type: REPLAY_INPUT_INVALID, nonRetryable: true });
+}
+
+/** The activity's cancellation signal (worker shutdown, cancel request); none outside an activity. */
+function activitySignal(): AbortSignal | undefined {
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A plain (retryable) error, not a CancelledFailure: the job did not ask for the cancel, its worker is going away, so
+ * the chunk must run again elsewhere from its start offset.
+ */
+function stopIfInterrupted(signal: AbortSignal | undefined, where: string): void {
+  if (signal?.aborted) throw new Error(`replay chunk interrupted ${where} (${String(signal.reason ?? 'cancelled')}); it runs again from its start offset`);
+}
+
+function beat(details?: unknown): void {
+  try {
+    Context.current().heartbeat(details);
+  } catch {
+    // not inside an activity (direct calls from scripts and tests)
+  }
+}
+
+interface Parsed {
+  offset: number;
+  kafkaTs: number;
+  payment: PaymentInitiatedV1;
+  envelopeTime: string;
+  eventMs: number;
+}
+
+type Classified = { ok: true; event: Parsed } | { ok: false; offset: number; code: string; reason: string } | { ok: 'skip'; offset: number };
+
+/** The bridge's own checks, in its order: a record it would have sent to the DLQ is a bad event here. */
+function classify(m: KafkaMessage): Classified {
+  const offset = Number(m.offset);
+  if (m.value === null) return { ok: 'skip', offset }; // a tombstone deletes, it carries no event
+  if (m.key === null || m.key.length === 0) return { ok: false, offset, code: 'MISSING_KEY', reason: 'record has no key (the key is the event subject)' };
+  const parsed = parseEvent(m.value);
+  if (!parsed.ok) return { ok: false, offset, code: parsed.code, reason: parsed.path ? `${parsed.message} (${parsed.path})` : parsed.message };
+  if (parsed.type !== 'payments.initiated') return { ok: false, offset, code: 'ROUTE_MISMATCH', reason: `type ${parsed.type} is not a payment` };
+  const payment = parsed.data as PaymentInitiatedV1;
+  const envelopeTime = parsed.envelope.time;
+  return { ok: true, event: { offset, kafkaTs: Number(m.timestamp), payment, envelopeTime, eventMs: Date.parse(payment.eventTime ?? envelopeTime) } };
+}
+
+function workflowIdOfKey(idempotencyKey: string): string {
+  const i = idempotencyKey.lastIndexOf(':');
+  return i < 0 ? idempotencyKey : idempotencyKey.slice(0, i);
+}
+
+export function createReplayActivities(deps: ReplayActivityDeps) {
+  const { db, kafka } = deps;
+  const logger = deps.logger?.child({ component: 'replay-activities' });
+  // One runtime per replayed version, kept while the worker lives: chunks of a job reuse the loaded session.
+  const runtimes = new Map<string, Promise<ModelRuntime>>();
+
+  async function withAdmin<T>(fn: (admin: ReturnType<Kafka['admin']>) => Promise<T>): Promise<T> {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      return await fn(admin);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  function runtimeFor(modelName: string, version: string): Promise<ModelRuntime> {
+    const key = `${modelName}@${version}`;
+    let rt = runtimes.get(key);
+    if (!rt) {
+      rt = (async () => {
+        const record = await getVersion(db, modelName, version);
+        if (!record) throw invalid(`model ${modelName} has no version ${version}`);
+        if (record.featureSpecVersion !== FEATURE_SPEC_VERSION) {
+          throw invalid(`${version} was trained on feature spec ${record.featureSpecVersion}; this build computes ${FEATURE_SPEC_VERSION}`);
+        }
+        // A replay has no latency budget to protect: only real model errors may stop it, never slowness.
+        const runtime = new ModelRuntime({ modelName, scoreShadow: false, timeoutMs: 60_000, breaker: { latencyBudgetMicros: 60_000_000, slowCallThreshold: 1e9, failureThreshold: 3 } });
+        await runtime.setChampion(version, record.artifact, record.sha256);
+        return runtime;
+      })();
+      rt.catch(() => runtimes.delete(key));
+      runtimes.set(key, rt);
+    }
+    return rt;
+  }
+
+  /** Profiles and risk changes of these users, for point-in-time lookups. */
+  async function pointInTimeData(userIds: string[]): Promise<{ profiles: Map<string, ProfileSnapshot>; changes: Map<string, RiskChange[]> }> {
+    const profiles = new Map<string, ProfileSnapshot>();
+    const changes = new Map<string, RiskChange[]>();
+    if (userIds.length === 0) return { profiles, changes };
+    const [profileRows, adjustments] = await Promise.all([
+      db.select().from(userRiskProfile).where(inArray(userRiskProfile.userId, userIds)),
+      db.select().from(riskAdjustment).where(inArray(riskAdjustment.userId, userIds)),
+    ]);
+    for (const p of profileRows) profiles.set(p.userId, { riskScore: p.riskScore, homeCountry: p.homeCountry, accountCreatedAt: p.accountCreatedAt, knownDevices: p.knownDevices });
+    const reverted = adjustments.filter((a) => a.reverted).map((a) => workflowIdOfKey(a.idempotencyKey));
+    const restoredAt = new Map<string, number>();
+    if (reverted.length > 0) {
+      const rows = await db
+        .select({ workflowId: compensationLedger.workflowId, at: sql<Date>`min(${compensationLedger.at})` })
+        .from(compensationLedger)
+        .where(and(inArray(compensationLedger.workflowId, reverted), eq(compensationLedger.step, 'restore-risk-profile'), eq(compensationLedger.outcome, 'succeeded')))
+        .groupBy(compensationLedger.workflowId);
+      for (const r of rows) restoredAt.set(r.workflowId, new Date(r.at).getTime());
+    }
+    for (const a of adjustments) {
+      const list = changes.get(a.userId) ?? [];
+      list.push({ atMs: a.createdAt.getTime(), kind: 'raise', previousScore: a.previousScore, newScore: a.newScore });
+      const restored = a.reverted ? restoredAt.get(workflowIdOfKey(a.idempotencyKey)) : undefined;
+      if (restored !== undefined) list.push({ atMs: restored, kind: 'restore', previousScore: a.previousScore, newScore: a.newScore });
+      changes.set(a.userId, list);
+    }
+    return { profiles, changes };
+  }
+
+  /**
+   * Earlier payments of the partition that can fall into a chunk event's velocity window: a payment's Kafka
+   * timestamp is at or after its event time, so everything earlier than the chunk's first event time minus the window
+   * (and the clock skew) is out of every window.
+   */
+  async function lookback(topic: string, partition: number, from: number, events: Parsed[]): Promise<Parsed[]> {
+    if (events.length === 0 || from === 0) return [];
+    const firstTs = events[0].kafkaTs;
+    const earliestEvent = events.reduce((m, e) => Math.min(m, e.eventMs), Infinity);
+    const since = Math.max(earliestEvent - VELOCITY_WINDOW_MS - CLOCK_SKEW_MS, firstTs - MAX_LOOKBACK_MS);
+    const offsets = await withAdmin((admin) => admin.fetchTopicOffsetsByTimestamp(topic, since));
+    const start = Number(offsets.find((o) => o.partition === partition)?.offset ?? from);
+    if (start >= from) return [];
+    const read = await readPartitionRange(kafka, { topic, partition, start, end: from, max: Number.MAX_SAFE_INTEGER, onBatch: (n) => beat({ lookback: n }), signal: activitySignal() });
+    const out: Parsed[] = [];
+    for (const m of read.messages) {
+      const c = classify(m);
+      if (c.ok === true) out.push(c.event);
+    }
+    return out;
+  }
+
+  async function resolveBound(admin: ReturnType<Kafka['admin']>, topic: string, bound: ReplayBound | undefined, fallback: Map<number, number>): Promise<{ offsets: Map<number, number>; time?: string }> {
+    if (!bound) return { offsets: fallback };
+    if ('offset' in bound) {
+      const o = Number(bound.offset);
+      if (!Number.isInteger(o) || o < 0) throw invalid(`offset must be a whole number ≥ 0, got ${JSON.stringify(bound.offset)}`);
+      return { offsets: new Map([...fallback.keys()].map((p) => [p, o])) };
+    }
+    const ms = Date.parse(bound.time);
+    if (Number.isNaN(ms)) throw invalid(`not an ISO-8601 time: ${JSON.stringify(bound.time)}`);
+    const found = await admin.fetchTopicOffsetsByTimestamp(topic, ms);
+    return { offsets: new Map(found.map((f) => [f.partition, Number(f.offset)])), time: new Date(ms).toISOString() };
+  }
+
+  return {
+    /** Resolves the range to [start, end) per partition, clipped to what the log holds now. */
+    async planReplay(input: PlanReplayInput): Promise<PlanReplayResult> {
+      return withAdmin(async (admin) => {
+        const topics = await admin.listTopics();
+        if (!topics.includes(input.topic)) throw invalid(`topic ${input.topic} does not exist`);
+        const watermarks = await admin.fetchTopicOffsets(input.topic);
+        const parts = watermarks.filter((w) => input.partition === undefined || w.partition === input.partition).sort((a, b) => a.partition - b.partition);
+        if (parts.length === 0) throw invalid(`topic ${input.topic} has no partition ${input.partition}`);
+        const low = new Map(parts.map((w) => [w.partition, Number(w.low)]));
+        const high = new Map(parts.map((w) => [w.partition, Number(w.high)]));
+        const from = await resolveBound(admin, input.topic, input.from, low);
+        const to = await resolveBound(admin, input.topic, input.to, high);
+        return {
+          partitions: parts.map((w) => {
+            const lo = low.get(w.partition) ?? 0;
+            const hi = high.get(w.partition) ?? 0;
+            const start = Math.min(hi, Math.max(lo, from.offsets.get(w.partition) ?? lo));
+            const end = Math.max(start, Math.min(hi, to.offsets.get(w.partition) ?? hi));
+            return { partition: w.partition, start: String(start), end: String(end) };
+          }),
+          ...(from.time ? { fromTime: from.time } : {}),
+          ...(to.time ? { toTime: to.time } : {}),
+        };
+      });
+    },
+
+    /** Reads, parses, recomputes and scores (or rebuilds) one chunk of one partition; upserts its rows. */
+    async replayChunk(input: ReplayChunkInput): Promise<ReplayChunkResult> {
+      const { params } = input;
+      const { topic } = params;
+      const end = Number(input.end);
+      let from = Number(input.from);
+      if (params.kind === 'rebuild-features' && params.featureSpecVersion !== FEATURE_SPEC_VERSION) {
+        throw ApplicationFailure.create({ type: 'FEATURE_SPEC_MISMATCH', nonRetryable: true, message: `this build computes feature spec ${FEATURE_SPEC_VERSION}, not ${params.featureSpecVersion}` });
+      }
+      const runtime = params.kind === 'score' ? await runtimeFor(params.modelName ?? 'fraud', params.modelVersion ?? '') : null;
+      // Retention may have deleted the start since the plan: carry on from the oldest record that is still there.
+      const watermarks = await withAdmin((admin) => admin.fetchTopicOffsets(topic));
+      const low = Number(watermarks.find((w) => w.partition === input.partition)?.low ?? 0);
+      if (from < low) from = Math.min(low, end);
+
+      const signal = activitySignal();
+      beat({ partition: input.partition, from });
+      const read = await readPartitionRange(kafka, { topic, partition: input.partition, start: from, end, max: input.maxEvents, onBatch: (n) => beat({ partition: input.partition, read: n }), signal });
+      const events: Parsed[] = [];
+      const bad: Array<{ offset: number; code: string; reason: string }> = [];
+      let skipped = 0;
+      for (const m of read.messages) {
+        const c = classify(m);
+        if (c.ok === true) events.push(c.event);
+        else if (c.ok === false) bad.push(c);
+        else skipped++;
+      }
+
+      const velocity = new LogVelocity();
+      for (const e of await lookback(topic, input.partition, from, events)) velocity.observe(e.payment.userId, e.payment.paymentId, e.eventMs);
+      const userIds = [...new Set(events.map((e) => e.payment.userId))];
+      const paymentIds = [...new Set(events.map((e) => e.payment.paymentId))];
+      const [{ profiles, changes }, logged] = await Promise.all([
+        pointInTimeData(userIds),
+        paymentIds.length > 0 ? db.select().from(featureLog).where(inArray(featureLog.paymentId, paymentIds)) : Promise.resolve([]),
+      ]);
+      const loggedBy = new Map(logged.map((l) => [l.paymentId, l]));
+
+      // Features as of when serving processed each payment: its feature-log row's time when serving logged it,
+      // else the Kafka timestamp (serving cannot have processed it earlier).
+      const computed = events.map((e) => {
+        const log = loggedBy.get(e.payment.paymentId);
+        const asOfMs = log ? log.createdAt.getTime() : e.kafkaTs;
+        const enrich = enrichInput(e.payment, e.envelopeTime, new Date(asOfMs).toISOString());
+        const v60 = velocity.observe(e.payment.userId, e.payment.paymentId, e.eventMs);
+        const profile = profileAsOf(profiles.get(e.payment.userId), changes.get(e.payment.userId) ?? [], asOfMs);
+        const vector = enrichmentFeatures(enrich, profile, v60, isLateEvent(e.eventMs, asOfMs));
+        const values = Array.from(vector.values);
+        return { e, asOfMs, vector, values, log };
+      });
+
+      let rebuild: RebuildCounters | undefined;
+      const differing: string[] = [];
+      if (runtime) {
+        const threshold = params.threshold ?? DEFAULT_THRESHOLD;
+        const rows: Array<typeof replayDecision.$inferInsert> = [];
+        for (let i = 0; i < computed.length; i += SCORE_SLICE) {
+          stopIfInterrupted(signal, 'while scoring');
+          const slice = computed.slice(i, i + SCORE_SLICE);
+          const scored = await runtime.scoreBatch(slice.map((c) => c.vector));
+          scored.forEach((s, j) => {
+            if (s.fallback) throw new Error(`model ${params.modelVersion} could not score (${s.fallbackReason}); the chunk is retried`);
+            const c = slice[j];
+            rows.push({
+              replayId: params.replayId,
+              topic,
+              partition: input.partition,
+              offset: c.e.offset,
+              paymentId: c.e.payment.paymentId,
+              eventTime: new Date(c.e.eventMs),
+              modelName: params.modelName ?? 'fraud',
+              modelVersion: s.modelVersion,
+              featureSpecVersion: c.vector.specVersion,
+              score: s.probability,
+              threshold,
+              decision: decide(s.probability, threshold),
+              reasons: s.reasons.map((r) => ({ feature: r.feature, contribution: r.contribution })),
+              features: { ...c.vector.named },
+              asOf: new Date(c.asOfMs),
+              matchesFeatureLog: c.log ? c.log.featureSpecVersion === c.vector.specVersion && sameVector(c.log.vector, c.values) : null,
+            });
+          });
+          beat({ partition: input.partition, scored: i + slice.length });
+        }
+        stopIfInterrupted(signal, 'before writing');
+        if (rows.length > 0) {
+          await db
+            .insert(replayDecision)
+            .values(rows)
+            .onConflictDoUpdate({
+              target: [replayDecision.replayId, replayDecision.topic, replayDecision.partition, replayDecision.offset],
+              set: {
+                paymentId: sql`excluded.payment_id`,
+                eventTime: sql`excluded.event_time`,
+                modelVersion: sql`excluded.model_version`,
+                score: sql`excluded.score`,
+                threshold: sql`excluded.threshold`,
+                decision: sql`excluded.decision`,
+                reasons: sql`excluded.reasons`,
+                features: sql`excluded.features`,
+                asOf: sql`excluded.as_of`,
+                matchesFeatureLog: sql`excluded.matches_feature_log`,
+                updatedAt: sql`now()`,
+              },
+            });
+        }
+      } else {
+        rebuild = { inserted: 0, replaced: 0, identical: 0, differs: 0 };
+        const counters = rebuild;
+        await db.transaction(async (tx) => {
+          const seen = new Set<string>();
+          for (const c of computed) {
+            const id = c.e.payment.paymentId;
+            if (seen.has(id)) continue; // a re-sent payment: the log keeps the first
+            seen.add(id);
+            if (c.log && c.log.featureSpecVersion === c.vector.specVersion) {
+              // Serving's row of this spec is what the model saw: kept, only compared.
+              if (sameVector(c.log.vector, c.values)) counters.identical++;
+              else {
+                counters.differs++;
+                if (differing.length < LIST_LIMIT) differing.push(id);
+              }
+              continue;
+            }
+            const row = { paymentId: id, featureSpecVersion: c.vector.specVersion, features: { ...c.vector.named }, vector: c.values, eventTime: new Date(c.e.eventMs), createdAt: new Date(c.asOfMs) };
+            if (c.log) counters.replaced++;
+            else counters.inserted++;
+            // created_at = the as-of time, so a later rebuild computes this payment as of the same moment.
+            await tx
+              .insert(featureLog)
+              .values(row)
+              .onConflictDoUpdate({
+                target: featureLog.paymentId,
+                set: { featureSpecVersion: row.featureSpecVersion, features: row.features, vector: row.vector, eventTime: row.eventTime, createdAt: row.createdAt },
+                setWhere: sql`${featureLog.featureSpecVersion} <> ${row.featureSpecVersion}`,
+              });
+          }
+        });
+      }
+
+      if (bad.length > 0) {
+        await db
+          .insert(replayBadEvent)
+          .values(bad.map((b) => ({ replayId: params.replayId, topic, partition: input.partition, offset: b.offset, code: b.code, reason: b.reason.slice(0, 1000) })))
+          .onConflictDoUpdate({
+            target: [replayBadEvent.replayId, replayBadEvent.topic, replayBadEvent.partition, replayBadEvent.offset],
+            set: { code: sql`excluded.code`, reason: sql`excluded.reason`, updatedAt: sql`now()` },
+          });
+      }
+      logger?.debug({ replayId: params.replayId, partition: input.partition, from, next: read.next, events: events.length, bad: bad.length }, 'replay chunk done');
+      return {
+        next: String(read.next),
+        counts: { read: read.next - Number(input.from), replayed: events.length, bad: bad.length, skipped },
+        ...(rebuild ? { rebuild, differing } : {}),
+      };
+    },
+
+    /** The report from the stored rows (so a re-run chunk cannot count twice), stored and returned. */
+    async buildReplayReport(input: BuildReportInput): Promise<ReplayReport> {
+      const { params, state } = input;
+      const durationMs = Math.max(1, Date.now() - Date.parse(state.startedAt));
+      const range = { partitions: state.partitions.map(({ partition, start, end }) => ({ partition, start, end })), ...state.resolved };
+      const [badCount] = await db.select({ n: count() }).from(replayBadEvent).where(eq(replayBadEvent.replayId, params.replayId));
+      const badRows = await db
+        .select()
+        .from(replayBadEvent)
+        .where(eq(replayBadEvent.replayId, params.replayId))
+        .orderBy(asc(replayBadEvent.partition), asc(replayBadEvent.offset))
+        .limit(LIST_LIMIT);
+      const badEvents = badRows.map((b) => ({ partition: b.partition, offset: String(b.offset), code: b.code, reason: b.reason }));
+      let report: ReplayReport;
+      if (params.kind === 'rebuild-features') {
+        const r: RebuildReport = {
+          kind: 'rebuild-features',
+          replayId: params.replayId,
+          topic: params.topic,
+          featureSpecVersion: params.featureSpecVersion ?? FEATURE_SPEC_VERSION,
+          range,
+          events: { read: state.totals.read, replayed: state.totals.replayed, bad: badCount.n, skipped: state.totals.skipped },
+          badEvents,
+          featureLog: state.rebuild,
+          differing: (state.differing ?? []).slice(0, LIST_LIMIT),
+          durationMs,
+          eventsPerSecond: Math.round((state.totals.read / durationMs) * 1000 * 10) / 10,
+        };
+        report = r;
+      } else {
+        // One row per payment (a re-sent payment appears at two offsets; the first is what serving decided on).
+        const rows = await db.execute<{
+          payment_id: string;
+          score: number;
+          decision: 'APPROVE' | 'FLAG';
+          reasons: Array<{ feature: string; contribution: number }>;
+          matches_feature_log: boolean | null;
+          c_version: string | null;
+          c_score: number | null;
+          c_decision: 'APPROVE' | 'FLAG' | null;
+          c_fallback: boolean | null;
+          c_fallback_reason: string | null;
+          c_reasons: Array<{ feature: string; contribution: number }> | null;
+          label: 'fraud' | 'legit' | null;
+        }>(sql`
+          select distinct on (r.payment_id) r.payment_id, r.score, r.decision, r.reasons, r.matches_feature_log,
+                 d.model_version as c_version, d.score as c_score, d.decision as c_decision, d.fallback as c_fallback,
+                 d.fallback_reason as c_fallback_reason, d.reasons as c_reasons, l.label
+          from ${replayDecision} r
+          left join ${decision} d on d.payment_id = r.payment_id
+          left join ${label} l on l.payment_id = r.payment_id
+          where r.replay_id = ${params.replayId}
+          order by r.payment_id, r.partition, r.offset`);
+        const reportRows: ReportRow[] = rows.rows.map((r) => ({
+          paymentId: r.payment_id,
+          score: Number(r.score),
+          decision: r.decision,
+          reasons: r.reasons,
+          ...(r.c_decision !== null
+            ? {
+                champion: {
+                  version: r.c_version ?? 'unknown',
+                  score: Number(r.c_score),
+                  decision: r.c_decision,
+                  fallback: r.c_fallback === true,
+                  fallbackReason: r.c_fallback_reason,
+                  reasons: r.c_reasons ?? [],
+                },
+              }
+            : {}),
+          ...(r.label !== null ? { label: r.label } : {}),
+        }));
+        const labeled = reportRows.filter((r): r is ReportRow & { label: 'fraud' | 'legit' } => r.label !== undefined);
+        const r: ScoreReport = {
+          kind: 'score',
+          replayId: params.replayId,
+          topic: params.topic,
+          modelName: params.modelName ?? 'fraud',
+          modelVersion: params.modelVersion ?? '',
+          threshold: params.threshold ?? DEFAULT_THRESHOLD,
+          range,
+          events: { read: state.totals.read, replayed: reportRows.length, bad: badCount.n, skipped: state.totals.skipped },
+          badEvents,
+          championVersions: championVersions(reportRows),
+          featureMismatches: rows.rows.filter((x) => x.matches_feature_log === false).length,
+          quality: pairedQuality(reportRows),
+          replayedAllLabeled: quality(labeled.map((x) => ({ score: x.score, decision: x.decision, label: x.label }))),
+          changes: decisionChanges(reportRows),
+          durationMs,
+          eventsPerSecond: Math.round((state.totals.read / durationMs) * 1000 * 10) / 10,
+        };
+        report = r;
+      }
+      await db
+        .insert(replayReport)
+        .values({
+          replayId: params.replayId,
+          kind: params.kind,
+          topic: params.topic,
+          modelName: params.kind === 'score' ? (params.modelName ?? 'fraud') : null,
+          modelVersion: params.modelVersion ?? null,
+          featureSpecVersion: params.kind === 'rebuild-features' ? (params.featureSpecVersion ?? null) : null,
+          report: report as unknown as Record<string, unknown>,
+        })
+        .onConflictDoUpdate({ target: replayReport.replayId, set: { report: sql`excluded.report`, updatedAt: sql`now()` } });
+      return report;
+    },
+  };
+}
+
+export type ReplayActivities = ReturnType<typeof createReplayActivities>;
+
+/** A stored report, for `mainspring replay show`. */
+export async function loadReplayReport(db: Db, replayId: string): Promise<ReplayReport | null> {
+  const [row] = await db.select().from(replayReport).where(eq(replayReport.replayId, replayId));
+  return row ? (row.report as unknown as ReplayReport) : null;
+}

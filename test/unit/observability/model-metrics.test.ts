@@ -1,0 +1,48 @@
+import { Registry } from 'prom-client';
+import { createModelMetrics } from '../../../src/observability/model-metrics';
+import { ModelRuntime } from '../../../src/model/runtime';
+import { PAYMENT_FEATURES } from '../../../src/features/payment-features';
+
+async function values(registry: Registry, name: string) {
+  const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
+  return (metric?.values ?? []) as Array<{ value: number; labels: Record<string, string | number>; metricName?: string }>;
+}
+
+describe('model metrics', () => {
+  it('counts scored rows and fallbacks by reason from the runtime', async () => {
+    const registry = new Registry();
+    const metrics = createModelMetrics(registry);
+    // No champion loaded: every score is a rule fallback with reason no-model.
+    const runtime = new ModelRuntime({ modelName: 'fraud', observer: metrics.scoring('fraud') });
+    const row = PAYMENT_FEATURES.map((f) => f.defaultValue);
+    await runtime.scoreBatch([row, row, row]);
+    await runtime.score(row);
+    expect((await values(registry, 'mainspring_model_scored_rows_total'))[0]).toMatchObject({ value: 4, labels: { model: 'fraud' } });
+    expect(await values(registry, 'mainspring_model_fallbacks_total')).toEqual([expect.objectContaining({ value: 4, labels: { model: 'fraud', reason: 'no-model' } })]);
+    const count = (await values(registry, 'mainspring_model_score_seconds')).find((v) => v.metricName === 'mainspring_model_score_seconds_count');
+    expect(count).toMatchObject({ value: 2, labels: { model: 'fraud', fallback: 'true' } });
+    await runtime.close();
+  });
+
+  it('sets one drift gauge per feature and drops the series a later check no longer reports', async () => {
+    const registry = new Registry();
+    const metrics = createModelMetrics(registry);
+    const f = (name: string, statisticName: string, statistic: number, drifted: boolean) => ({ name, statisticName, statistic, threshold: 0.05, drifted });
+    metrics.drift('fraud', { features: [f('amount', 'ks_p_value', 0.001, true), f('hour', 'ks_p_value', 0.4, false)], predictionDrift: null, share: 0.5, datasetDrift: true, rows: 800 });
+    metrics.drift('fraud', { features: [f('amount', 'psi', 0.3, true), f('hour', 'psi', 0.01, false)], predictionDrift: f('score', 'psi', 0.2, true), share: 0.5, datasetDrift: true, rows: 4000 });
+    const stats = (await values(registry, 'mainspring_model_drift_statistic')).map((v) => [v.labels.feature, v.labels.statistic, v.value]);
+    expect(stats.sort()).toEqual([['amount', 'psi', 0.3], ['hour', 'psi', 0.01], ['prediction', 'psi', 0.2]]);
+    expect((await values(registry, 'mainspring_model_feature_drifted')).filter((v) => v.value === 1).map((v) => v.labels.feature).sort()).toEqual(['amount', 'prediction']);
+    expect((await values(registry, 'mainspring_model_drift_window_rows'))[0].value).toBe(4000);
+  });
+
+  it('shows exactly one current learning phase per model', async () => {
+    const registry = new Registry();
+    const metrics = createModelMetrics(registry);
+    metrics.learningPhase('fraud', 'retraining');
+    metrics.learningPhase('fraud', 'gating');
+    metrics.learningPhase('other', 'idle');
+    const current = (await values(registry, 'mainspring_learning_phase')).filter((v) => v.value === 1).map((v) => `${v.labels.model}:${v.labels.phase}`);
+    expect(current.sort()).toEqual(['fraud:gating', 'other:idle']);
+  });
+});
