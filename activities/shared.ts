@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Kafka, Producer } from 'kafkajs';
 import type { EventEnvelope } from '../schemas';
@@ -100,14 +99,8 @@ function activityInfo(): { attempt: number; scheduledTimestampMs: number } | und
   }
 }
 
-/**
- * A stable event id for an effect's idempotency key (UUID-shaped, from sha256). A retried publish sends the same
- * envelope id, so consumers can drop the duplicate that at-least-once delivery may produce.
- */
-export function eventIdFor(idempotencyKey: string): string {
-  const h = createHash('sha256').update(idempotencyKey).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16], 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
+// eventIdFor lives with the envelope (schemas/) so producers outside the activities build the same ids.
+export { eventIdFor } from '../schemas';
 
 /** Codes of errors no retry can fix: bad input or a contract our own code broke. */
 const PERMANENT_CODES = new Set([

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { EventContractError, formatPath } from './errors';
 import { opaqueId, timestamp } from './primitives';
@@ -107,4 +107,13 @@ export function createEnvelope<T extends object>(input: CreateEnvelopeInput<T>):
     throw new EventContractError('ENVELOPE_INVALID', `${path || 'envelope'}: ${issue.message}`, path || undefined);
   }
   return envelope;
+}
+
+/**
+ * A stable, UUID-shaped event id for an idempotency key (sha256). A retried publish sends the same envelope id, so
+ * consumers can drop the duplicate that at-least-once delivery may produce.
+ */
+export function eventIdFor(idempotencyKey: string): string {
+  const h = createHash('sha256').update(idempotencyKey).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16], 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }

@@ -1,6 +1,5 @@
-import { createEvent, paymentInitiatedV1, paymentLabeledV1 } from '../../schemas';
-import { eventIdFor } from '../../activities/shared';
-import { SYNTHETIC_SOURCE } from '../kafka/synthetic-stream';
+import { createEvent, eventIdFor, paymentLabeledV1 } from '../../schemas';
+import { syntheticPaymentEvent } from '../kafka/synthetic-stream';
 import { generatePayments, type SyntheticPayment } from '../model/synthetic';
 import { seededRandom, type PlannedEvent } from './schedule';
 
@@ -28,24 +27,7 @@ export function buildRecords(plan: readonly PlannedEvent[], options: { seed: num
   const random = seededRandom(options.seed ^ 0xbad);
   const tag = `c${options.seed}`;
   const idOf = (i: number) => eventIdFor(`chaos:${options.seed}:${i}`);
-  const paymentEvent = (p: SyntheticPayment, i: number, userId = p.userId) =>
-    createEvent(paymentInitiatedV1, {
-      id: idOf(i),
-      source: SYNTHETIC_SOURCE,
-      time: p.eventTime,
-      data: {
-        paymentId: `${tag}-${p.paymentId}`,
-        userId,
-        merchantId: p.merchantId,
-        amount: Math.round(p.amount * 100) / 100,
-        currency: p.currency,
-        country: p.country,
-        merchantCategory: p.merchantCategory,
-        deviceId: p.deviceId,
-        newDevice: p.newDevice,
-        eventTime: p.eventTime,
-      },
-    });
+  const paymentEvent = (p: SyntheticPayment, i: number, userId = p.userId) => syntheticPaymentEvent(p, `${tag}-`, { id: idOf(i), userId });
   const json = (v: unknown) => Buffer.from(JSON.stringify(v));
   return plan.map((event): ChaosRecord => {
     const base = payments[event.payment ?? Math.floor(random() * payments.length)];

@@ -23,7 +23,7 @@ import { ManagedChild } from './children';
 import { buildRecords, CHAOS_INDEX_HEADER, type ChaosRecord } from './events';
 import { checkInvariants, type ChaosObservations, type CommitSample, type InvariantReport, type LearningObservation } from './invariants';
 import { planFaults, planStream, type FaultKind, type PlannedFault } from './schedule';
-import { header, readWholeTopic } from './topic-reader';
+import { headerString, readTopicSnapshot } from '../kafka/topic-snapshot';
 
 export interface ChaosOptions {
   seed: number;
@@ -357,10 +357,10 @@ async function collect(o: {
   expectedLabels: number;
 }): Promise<ChaosObservations> {
   const [source, dlq, flagged, scored] = await Promise.all([
-    readWholeTopic(o.kafka, TOPICS.paymentsInitiated),
-    readWholeTopic(o.kafka, dlqTopic(TOPICS.paymentsInitiated)),
-    readWholeTopic(o.kafka, TOPICS.paymentsFlagged),
-    readWholeTopic(o.kafka, TOPICS.paymentsScored),
+    readTopicSnapshot(o.kafka, TOPICS.paymentsInitiated, { timeoutMs: 120_000, groupPrefix: 'mainspring-chaos-reader' }),
+    readTopicSnapshot(o.kafka, dlqTopic(TOPICS.paymentsInitiated), { timeoutMs: 120_000, groupPrefix: 'mainspring-chaos-reader' }),
+    readTopicSnapshot(o.kafka, TOPICS.paymentsFlagged, { timeoutMs: 120_000, groupPrefix: 'mainspring-chaos-reader' }),
+    readTopicSnapshot(o.kafka, TOPICS.paymentsScored, { timeoutMs: 120_000, groupPrefix: 'mainspring-chaos-reader' }),
   ]);
   const workflows: ChaosObservations['workflows'] = [];
   for await (const w of o.client.workflow.list({ query: `WorkflowType = 'paymentSaga'` })) {
@@ -382,7 +382,7 @@ async function collect(o: {
   return {
     valid: o.records.filter((r) => r.eventId !== undefined).map((r) => ({ index: r.index, eventId: r.eventId!, paymentId: r.paymentId! })),
     poison: o.plan.filter((p) => p.kind !== 'valid').map((p) => ({ index: p.index, kind: p.kind })),
-    source: source.map((r) => ({ partition: r.partition, offset: r.offset, index: Number(header(r.headers, CHAOS_INDEX_HEADER) ?? -1) })),
+    source: source.map((r) => ({ partition: r.partition, offset: r.offset, index: Number(headerString(r.headers, CHAOS_INDEX_HEADER) ?? -1) })),
     workflows,
     decisions: decisions.map((d) => ({ paymentId: d.payment_id, workflowId: d.workflow_id, compensations: d.compensations.map((c) => c.step) })),
     holds: holds.map((h) => ({ paymentId: h.payment_id })),
@@ -399,9 +399,9 @@ async function collect(o: {
     dlq: dlq.map((r) => ({
       partition: r.partition,
       offset: r.offset,
-      originPartition: Number(header(r.headers, DLQ_HEADERS.originPartition) ?? -1),
-      originOffset: header(r.headers, DLQ_HEADERS.originOffset) ?? '',
-      code: header(r.headers, DLQ_HEADERS.code),
+      originPartition: Number(headerString(r.headers, DLQ_HEADERS.originPartition) ?? -1),
+      originOffset: headerString(r.headers, DLQ_HEADERS.originOffset) ?? '',
+      code: headerString(r.headers, DLQ_HEADERS.code),
     })),
     commitSamples: o.samples,
     learning,

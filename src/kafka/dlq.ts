@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { parseEvent } from '../../schemas';
+import { headerString, readTopicSnapshot, type TopicRecord } from './topic-snapshot';
 import { dlqTopic } from './topics';
 
 /** Header names of a dead-lettered record. The original value, key and headers are kept untouched. */
@@ -43,15 +43,9 @@ export async function sendToDlq(producer: Producer, message: KafkaMessage, lette
   });
 }
 
-export function headerString(headers: IHeaders | undefined, name: string): string | undefined {
-  const value = headers?.[name];
-  if (value === undefined) return undefined;
-  const first = Array.isArray(value) ? value[0] : value;
-  return first === undefined ? undefined : first.toString();
-}
 
 /** Reads the DLQ headers back (for `mainspring dlq list`). */
-export function readDeadLetter(message: KafkaMessage): DeadLetter | undefined {
+export function readDeadLetter(message: Pick<KafkaMessage, 'headers'>): DeadLetter | undefined {
   const code = headerString(message.headers, DLQ_HEADERS.code);
   if (code === undefined) return undefined;
   return {
@@ -80,43 +74,11 @@ export interface DlqRecord {
 
 /** Reads a DLQ topic from the beginning up to its current end (a snapshot), without committing anything. */
 export async function readDlq(kafka: Kafka, topic: string, timeoutMs = 30_000): Promise<DlqRecord[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  let ends: Map<number, bigint>;
-  try {
-    ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
-  } finally {
-    await admin.disconnect();
-  }
-  const pending = new Set([...ends].filter(([, end]) => end > 0n).map(([p]) => p));
-  const records: DlqRecord[] = [];
-  if (pending.size === 0) return records;
-  const consumer = kafka.consumer({ groupId: `mainspring-dlq-reader-${randomUUID()}` });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`reading ${topic} timed out after ${timeoutMs} ms`)), timeoutMs);
-      void consumer.run({
-        autoCommit: false,
-        eachMessage: async ({ partition, message }) => {
-          const end = ends.get(partition) ?? 0n;
-          if (BigInt(message.offset) < end) records.push(toDlqRecord(partition, message));
-          if (BigInt(message.offset) >= end - 1n) pending.delete(partition);
-          if (pending.size === 0) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
-      });
-    });
-  } finally {
-    await consumer.disconnect();
-  }
+  const records = (await readTopicSnapshot(kafka, topic, { timeoutMs, groupPrefix: 'mainspring-dlq-reader' })).map(toDlqRecord);
   return records.sort((a, b) => a.letter.firstFailureAt.localeCompare(b.letter.firstFailureAt) || a.partition - b.partition);
 }
 
-function toDlqRecord(partition: number, message: KafkaMessage): DlqRecord {
+function toDlqRecord(message: TopicRecord): DlqRecord {
   let eventId: string | undefined;
   try {
     const id = (JSON.parse(message.value?.toString() ?? '') as { id?: unknown }).id;
@@ -125,11 +87,11 @@ function toDlqRecord(partition: number, message: KafkaMessage): DlqRecord {
     // not JSON: cannot be filtered by id
   }
   return {
-    partition,
+    partition: message.partition,
     offset: message.offset,
     key: message.key?.toString() ?? null,
     value: message.value,
-    headers: message.headers ?? {},
+    headers: message.headers,
     letter: readDeadLetter(message) ?? { code: 'UNKNOWN', message: 'record has no mainspring DLQ headers', origin: { topic: '', partition: -1, offset: '' }, firstFailureAt: '' },
     eventId,
   };

@@ -7,13 +7,14 @@ export const SYNTHETIC_SOURCE = 'urn:mainspring:synthetic';
  * A synthetic payment as the `payments.initiated` event a checkout would emit. `paymentIdPrefix` keeps payment ids of
  * separate runs apart (the generator's ids depend only on the seed).
  */
-export function syntheticPaymentEvent(p: SyntheticPayment, paymentIdPrefix = ''): EventEnvelope<PaymentInitiatedV1> {
+export function syntheticPaymentEvent(p: SyntheticPayment, paymentIdPrefix = '', overrides: { id?: string; userId?: string } = {}): EventEnvelope<PaymentInitiatedV1> {
   return createEvent(paymentInitiatedV1, {
+    ...(overrides.id === undefined ? {} : { id: overrides.id }),
     source: SYNTHETIC_SOURCE,
     time: p.eventTime,
     data: {
       paymentId: `${paymentIdPrefix}${p.paymentId}`,
-      userId: p.userId,
+      userId: overrides.userId ?? p.userId,
       merchantId: p.merchantId,
       amount: Math.round(p.amount * 100) / 100,
       currency: p.currency,

@@ -7,14 +7,15 @@ export interface TopicRecord {
   key: Buffer | null;
   value: Buffer | null;
   headers: IHeaders;
-  timestamp?: string;
+  timestamp: string;
 }
 
 /**
- * Reads every record of `topic` up to its current end (a snapshot) with a throw-away group that commits nothing:
- * the invariants need the whole topic, not what some consumer group happened to see.
+ * Reads every record of `topic` up to its end at the time of the call (a snapshot), with a throw-away consumer
+ * group that commits nothing: DLQ listings and the chaos invariants need the whole topic, not what some group saw.
  */
-export async function readWholeTopic(kafka: Kafka, topic: string, timeoutMs = 120_000): Promise<TopicRecord[]> {
+export async function readTopicSnapshot(kafka: Kafka, topic: string, options: { timeoutMs?: number; groupPrefix?: string } = {}): Promise<TopicRecord[]> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
   const admin = kafka.admin();
   await admin.connect();
   let ends: Map<number, bigint>;
@@ -26,7 +27,7 @@ export async function readWholeTopic(kafka: Kafka, topic: string, timeoutMs = 12
   const pending = new Set([...ends].filter(([, end]) => end > 0n).map(([p]) => p));
   const records: TopicRecord[] = [];
   if (pending.size === 0) return records;
-  const consumer = kafka.consumer({ groupId: `mainspring-chaos-reader-${randomUUID()}`, maxBytesPerPartition: 4 * 1024 * 1024 });
+  const consumer = kafka.consumer({ groupId: `${options.groupPrefix ?? 'mainspring-topic-reader'}-${randomUUID()}`, maxBytesPerPartition: 4 * 1024 * 1024 });
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -36,7 +37,9 @@ export async function readWholeTopic(kafka: Kafka, topic: string, timeoutMs = 12
         autoCommit: false,
         eachMessage: async ({ partition, message }) => {
           const end = ends.get(partition) ?? 0n;
-          if (BigInt(message.offset) < end) records.push({ partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers ?? {}, timestamp: message.timestamp });
+          if (BigInt(message.offset) < end) {
+            records.push({ partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers ?? {}, timestamp: message.timestamp });
+          }
           if (BigInt(message.offset) >= end - 1n) pending.delete(partition);
           if (pending.size === 0) {
             clearTimeout(timer);
@@ -51,8 +54,10 @@ export async function readWholeTopic(kafka: Kafka, topic: string, timeoutMs = 12
   return records;
 }
 
-export function header(headers: IHeaders, name: string): string | undefined {
-  const value = headers[name];
+/** First value of a header as a string (kafkajs gives Buffer, string or an array of them). */
+export function headerString(headers: IHeaders | undefined, name: string): string | undefined {
+  const value = headers?.[name];
+  if (value === undefined) return undefined;
   const first = Array.isArray(value) ? value[0] : value;
   return first === undefined ? undefined : first.toString();
 }
