@@ -507,9 +507,3 @@ export function createReplayActivities(deps: ReplayActivityDeps) {
 }
 
 export type ReplayActivities = ReturnType<typeof createReplayActivities>;
-
-/** A stored report, for `mainspring replay show`. */
-export async function loadReplayReport(db: Db, replayId: string): Promise<ReplayReport | null> {
-  const [row] = await db.select().from(replayReport).where(eq(replayReport.replayId, replayId));
-  return row ? (row.report as unknown as ReplayReport) : null;
-}

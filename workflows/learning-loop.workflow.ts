@@ -266,26 +266,23 @@ export async function learningLoop(input: LearningLoopInput): Promise<never> {
     if (r.queued > 0) wake++;
   });
 
-  setHandler(driftDetectedSignal, (batch) => {
+  // Bridged events of this model not seen before (the bridge delivers at least once), each once.
+  const eachFreshEvent = <D extends { modelName: string }>(batch: { events?: Array<{ envelope: { id: string; data: D } }> } | undefined, handle: (data: D, eventId: string) => void) => {
     const events = Array.isArray(batch?.events) ? batch.events : [];
     const fresh = freshEventIds(s, events.map((e) => e.envelope.id));
     for (const e of events) {
-      if (!fresh.delete(e.envelope.id)) continue;
-      const d = e.envelope.data;
-      if (d.modelName !== modelName) continue;
-      onDrift({ source: 'event', reportId: d.reportId, datasetDrift: d.datasetDrift, share: d.share, driftedFeatures: d.driftedFeatures, at: iso(now()), eventId: e.envelope.id });
+      if (fresh.delete(e.envelope.id) && e.envelope.data.modelName === modelName) handle(e.envelope.data, e.envelope.id);
     }
+  };
+
+  setHandler(driftDetectedSignal, (batch) => {
+    eachFreshEvent(batch, (d, eventId) => {
+      onDrift({ source: 'event', reportId: d.reportId, datasetDrift: d.datasetDrift, share: d.share, driftedFeatures: d.driftedFeatures, at: iso(now()), eventId });
+    });
   });
 
   setHandler(retrainRequestedSignal, (batch) => {
-    const events = Array.isArray(batch?.events) ? batch.events : [];
-    const fresh = freshEventIds(s, events.map((e) => e.envelope.id));
-    for (const e of events) {
-      if (!fresh.delete(e.envelope.id)) continue;
-      const d = e.envelope.data;
-      if (d.modelName !== modelName) continue;
-      onManual({ requestedBy: d.requestedBy, reason: d.reason, force: false, at: iso(now()), eventId: e.envelope.id });
-    }
+    eachFreshEvent(batch, (d, eventId) => onManual({ requestedBy: d.requestedBy, reason: d.reason, force: false, at: iso(now()), eventId }));
   });
 
   const manualFrom = (r: RetrainRequest): ManualRequest => ({

@@ -16,7 +16,7 @@ import type { EnrichmentResult, PaymentSagaActivities, RecordDecisionInput, Saga
 import { EFFECT, ENRICH, MUST_COMPLETE, SCORE } from './lib/activity-profiles';
 import { checkOptions, decide, DEFAULT_REVIEW_DEADLINE, resolveThreshold } from './lib/decide';
 import { formatAmount, sagaDetails } from './lib/details';
-import { enrichInput, flaggedEventData } from './lib/payment-steps';
+import { enrichInput, flaggedEventData, scoringRecordFields } from './lib/payment-steps';
 import { PaymentSagaFailure } from './lib/errors';
 import { validateReviewRequest } from './lib/review';
 import { CompensationStack, type Compensation } from './lib/saga';
@@ -131,16 +131,7 @@ export async function paymentSaga(input: PaymentSagaInput): Promise<PaymentSagaR
     runId: info.runId,
     decision,
     status: recordStatus,
-    score: scored.probability,
-    threshold,
-    modelName: scored.modelName,
-    modelVersion: scored.modelVersion,
-    fallback: scored.fallback,
-    ...(scored.fallbackReason ? { fallbackReason: scored.fallbackReason } : {}),
-    featureSpecVersion: enriched.featureSpecVersion,
-    ...(scored.shadow ? { shadow: scored.shadow } : {}),
-    reasons: scored.reasons,
-    features: enriched.features,
+    ...scoringRecordFields(scored, enriched, threshold),
     actions: doneActions(),
     compensations: status.compensations,
     ...(status.review ? { review: status.review } : {}),

@@ -5,7 +5,7 @@ import type { PaymentInitiatedV1 } from '../../schemas/events/payment-initiated.
 import type { EventEnvelope } from '../../schemas/envelope';
 import type { KafkaCoordinates } from '../../src/temporal/bridged-event';
 import { decide, DEFAULT_THRESHOLD } from '../../workflows/lib/decide';
-import { enrichInput, flaggedEventData } from '../../workflows/lib/payment-steps';
+import { enrichInput, flaggedEventData, scoringRecordFields } from '../../workflows/lib/payment-steps';
 
 /** One payment, start to finish, in-process: what the saga does up to its first record (no review wait). */
 export async function processPayment(acts: PaymentSagaActivities, envelope: EventEnvelope<PaymentInitiatedV1>, kafka: KafkaCoordinates): Promise<void> {
@@ -38,16 +38,7 @@ export async function processPayment(acts: PaymentSagaActivities, envelope: Even
     runId: 'plain-consumer',
     decision,
     status: decision === 'FLAG' ? 'in-review' : 'approved',
-    score: scored.probability,
-    threshold,
-    modelName: scored.modelName,
-    modelVersion: scored.modelVersion,
-    fallback: scored.fallback,
-    ...(scored.fallbackReason ? { fallbackReason: scored.fallbackReason } : {}),
-    featureSpecVersion: enriched.featureSpecVersion,
-    ...(scored.shadow ? { shadow: scored.shadow } : {}),
-    reasons: scored.reasons,
-    features: enriched.features,
+    ...scoringRecordFields(scored, enriched, threshold),
     actions,
     compensations: [],
     kafka,

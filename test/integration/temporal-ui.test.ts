@@ -295,6 +295,8 @@ describe('Temporal UI in a real browser', () => {
       // 2. Open it from the list.
       await listWorkflows(page, query, (ids) => ids.includes(flaggedId));
       await page.getByRole('table', { name: 'Workflows' }).getByRole('link', { name: flaggedId, exact: true }).click();
+      // The click navigates client-side: wait for the workflow page's heading instead of reading the list's.
+      await page.getByRole('heading', { level: 1 }).filter({ hasText: flaggedId }).waitFor({ timeout: 60_000 });
       await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain(flaggedId);
       await page.getByText('paymentSaga', { exact: true }).first().waitFor();
       await screenshot(page, '02-saga-workflow');
@@ -424,6 +426,8 @@ describe('Temporal UI in a real browser', () => {
       expect(await listWorkflows(page, query, (ids) => ids.includes(workflowId))).toEqual([workflowId]);
       await screenshot(page, '05-learning-list-awaiting-approval');
       await page.getByRole('table', { name: 'Workflows' }).getByRole('link', { name: workflowId, exact: true }).click();
+      // The click navigates client-side: wait for the workflow page's heading instead of reading the list's.
+      await page.getByRole('heading', { level: 1 }).filter({ hasText: workflowId }).waitFor({ timeout: 60_000 });
       await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain(workflowId);
       await screenshot(page, '06-learning-workflow');
 

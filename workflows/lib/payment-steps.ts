@@ -1,6 +1,6 @@
 // The inputs of the saga's steps, built from the payment: shared by the workflow and by anything that runs the same
 // steps without Temporal (the bench's plain consumer), so both always do identical work. Pure: no I/O, no clock.
-import type { EnrichPaymentInput, ScoringResult } from '../../activities';
+import type { EnrichmentResult, EnrichPaymentInput, RecordDecisionInput, ScoringResult } from '../../activities';
 import type { PaymentFlaggedV1 } from '../../schemas/events/payment-flagged.v1';
 import type { PaymentInitiatedV1 } from '../../schemas/events/payment-initiated.v1';
 
@@ -34,5 +34,21 @@ export function flaggedEventData(payment: PaymentInitiatedV1, scored: ScoringRes
     reasons: scored.reasons.slice(0, MAX_FLAG_REASONS).map((r) => ({ feature: r.feature, contribution: r.contribution })),
     fallback: scored.fallback,
     workflowId,
+  };
+}
+
+/** What a decision record says about the scoring: the same fields whoever records it (saga or plain consumer). */
+export function scoringRecordFields(scored: ScoringResult, enriched: EnrichmentResult, threshold: number): Pick<RecordDecisionInput, 'score' | 'threshold' | 'modelName' | 'modelVersion' | 'fallback' | 'fallbackReason' | 'featureSpecVersion' | 'shadow' | 'reasons' | 'features'> {
+  return {
+    score: scored.probability,
+    threshold,
+    modelName: scored.modelName,
+    modelVersion: scored.modelVersion,
+    fallback: scored.fallback,
+    ...(scored.fallbackReason ? { fallbackReason: scored.fallbackReason } : {}),
+    featureSpecVersion: enriched.featureSpecVersion,
+    ...(scored.shadow ? { shadow: scored.shadow } : {}),
+    reasons: scored.reasons,
+    features: enriched.features,
   };
 }

@@ -4,7 +4,7 @@
 // Starts (or attaches to) a durable replay job, workflow `replayJob` on the learning task queue; the worker runs it.
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { InvalidArgumentError, type Command } from 'commander';
-import { loadReplayReport } from '../../../activities/replay.activities';
+import { loadReplayReport } from '../../replay/store';
 import { loadConfig } from '../../config/env';
 import { createDb } from '../../db/client';
 import { TOPICS } from '../../kafka/topics';
