@@ -54,7 +54,10 @@ const DECIDED_CHECK_MS = 1_000;
  */
 export async function runDemoStream(producer: Producer, options: DemoStreamOptions, counters: StreamCounters, signal: AbortSignal, deps: DemoStreamDeps = {}): Promise<void> {
   const started = Date.now();
-  const total = Math.round(options.ratePerSecond * options.durationSeconds);
+  const endsAt = started + options.durationSeconds * 1000;
+  // The generator's rate follows the hour of day (0.6–1.67× the target): bound the count by the peak and stop at the
+  // duration, so the stream lasts as long as asked whatever the hour (labels keep coming while a cycle runs).
+  const total = Math.ceil((options.ratePerSecond / 0.6) * options.durationSeconds) + 1;
   const driftAt = started + options.driftAtFraction * options.durationSeconds * 1000;
   const [minDelay, maxDelay] = options.labelDelaySeconds;
   const payments = generatePayments({
@@ -70,7 +73,11 @@ export async function runDemoStream(producer: Producer, options: DemoStreamOptio
   const pendingLabels: SyntheticPayment[] = [];
   let lastDecidedCheck = 0;
   const tickMs = 100;
-  let next = payments.next();
+  const nextPayment = () => {
+    const n = payments.next();
+    return n.done || n.value.eventTimeMs > endsAt ? ({ done: true, value: undefined } as const) : n;
+  };
+  let next = nextPayment();
   while (!signal.aborted && (!next.done || pendingLabels.length > 0)) {
     const now = Date.now();
     const due: EventEnvelope<unknown>[] = [];
@@ -79,7 +86,7 @@ export async function runDemoStream(producer: Producer, options: DemoStreamOptio
       pendingLabels.push(next.value);
       if (next.value.drifted && !counters.driftStarted) counters.driftStartedAt = next.value.eventTimeMs;
       counters.driftStarted ||= next.value.drifted;
-      next = payments.next();
+      next = nextPayment();
     }
     const labels: EventEnvelope<unknown>[] = [];
     pendingLabels.sort((a, b) => a.labelTimeMs - b.labelTimeMs);

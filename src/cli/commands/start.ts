@@ -54,7 +54,7 @@ export function registerStartCommand(program: Command): void {
       const endpoints = await new Stack(config).up(say);
       const db = createDb(config.database.url);
       const { client, connection } = await connectTemporal(config.temporal);
-      if (options.demo) await prepareDemoData(db.db, { modelName: options.model, seed: options.seed, users: options.users, progress: say });
+      const firstChampion = options.demo ? await prepareDemoData(db.db, { modelName: options.model, seed: options.seed, users: options.users, progress: say }) : null;
       const worker = await startWorkerProcess(config, logger, { modelName: options.model, sdkMetricsPort: config.metrics.workerSdkPort });
       if (options.demo) await ensureLearningLoop(client, options.model, demoLearningConfig(config.approvers));
       const bridge = await startBridgeProcess(config, logger, { defaultModelName: options.model });
@@ -109,7 +109,10 @@ export function registerStartCommand(program: Command): void {
           snapshot.notice = `${pending.version} awaits approval (deadline ${new Date(pending.deadline).toLocaleTimeString()}): npx mainspring approve ${options.model} --version ${pending.version} --approver <you>  ·  ${ui}/namespaces/${config.temporal.namespace}/workflows/learning-${options.model}`;
         }
         view.update(snapshot);
-        settled = snapshot.completed >= counters.payments && (learning?.phase ?? 'idle') === 'idle';
+        // An unattended run is there to show a promotion: it waits for one (up to the bound) instead of ending on a
+        // quiet moment between cycles (e.g. a first cycle refused at the gate, the next one still in its cooldown).
+        const promoted = snapshot.champion !== null && snapshot.champion !== firstChampion;
+        settled = snapshot.completed >= counters.payments && (learning?.phase ?? 'idle') === 'idle' && (!options.autoApprove || promoted);
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
       await streaming;
