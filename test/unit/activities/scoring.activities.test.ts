@@ -1,23 +1,13 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { createScoringActivities } from '../../../activities';
-import { buildFeatureVector } from '../../../src/features/payment-features';
 import { exportOnnx } from '../../../src/model/onnx-export';
 import { RULES_VERSION } from '../../../src/model/rules';
 import { ModelRuntime } from '../../../src/model/runtime';
 import { generateTrainingSet } from '../../../src/model/synthetic';
 import { trainLogisticRegression } from '../../../src/model/train';
+import { RISKY_VECTOR } from '../../helpers/feature-vectors';
 
-const risky = buildFeatureVector({
-  amount: 5000,
-  eventTime: '2025-01-01T03:00:00Z',
-  merchantCategory: 'crypto',
-  velocity60s: 4,
-  newDevice: true,
-  userHomeCountry: 'DE',
-  paymentCountry: 'NG',
-  userRiskScore: 0.8,
-  accountAgeDays: 3,
-});
+const risky = RISKY_VECTOR;
 const input = { paymentId: 'pay-1', featureSpecVersion: risky.specVersion, vector: Array.from(risky.values) };
 
 function artifact(seed: number, version: string) {

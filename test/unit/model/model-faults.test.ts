@@ -5,29 +5,19 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createScoringActivities } from '../../../activities';
-import { buildFeatureVector } from '../../../src/features/payment-features';
 import { startAliasWatcher, type AliasSource, type AliasState, type ModelArtifact } from '../../../src/model/alias-watcher';
 import { ModelArtifactError } from '../../../src/model/errors';
 import { sha256Hex } from '../../../src/model/onnx-export';
 import { RULES_VERSION } from '../../../src/model/rules';
 import { createOrtSession, ModelRuntime, type ScoringSession, type SessionFactory } from '../../../src/model/runtime';
 import { trainedFixture } from './fixtures';
+import { RISKY_VECTOR } from '../../helpers/feature-vectors';
 
 const v1 = trainedFixture(61, 6_000);
 const v2 = trainedFixture(62, 6_000, { l2: 0.05 });
 const art1 = v1.artifact('fraud-v1');
 const art2 = v2.artifact('fraud-v2');
-const risky = buildFeatureVector({
-  amount: 5000,
-  eventTime: '2025-01-01T03:00:00Z',
-  merchantCategory: 'crypto',
-  velocity60s: 4,
-  newDevice: true,
-  userHomeCountry: 'DE',
-  paymentCountry: 'NG',
-  userRiskScore: 0.8,
-  accountAgeDays: 3,
-});
+const risky = RISKY_VECTOR;
 
 /** Registry stand-in on disk: `<version>.onnx` plus the sha256 recorded when the version was registered. */
 class FileAliasSource implements AliasSource {

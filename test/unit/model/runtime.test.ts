@@ -1,4 +1,4 @@
-import { buildFeatureVector, FEATURE_COUNT } from '../../../src/features/payment-features';
+import { FEATURE_COUNT } from '../../../src/features/payment-features';
 import { startAliasWatcher, type AliasSource, type AliasState, type ModelArtifact } from '../../../src/model/alias-watcher';
 import { ModelArtifactError, ScoreInputError } from '../../../src/model/errors';
 import { getRow } from '../../../src/model/matrix';
@@ -8,6 +8,7 @@ import { createOrtSession, ModelRuntime, type ScoringSession, type SessionFactor
 import { generateTrainingSet } from '../../../src/model/synthetic';
 import { scoreModelFloat32, trainLogisticRegression, type LogisticRegressionModel } from '../../../src/model/train';
 import { trainedFixture } from './fixtures';
+import { RISKY_VECTOR } from '../../helpers/feature-vectors';
 
 // Two genuinely different models, so "which version answered" is visible in the scores too.
 const v1 = trainedFixture(41, 10_000);
@@ -17,17 +18,7 @@ const art2 = v2.artifact('fraud-v2');
 const art3 = exportOnnx(v1.model, { modelName: 'fraud', modelVersion: 'fraud-v3' });
 const rows = generateTrainingSet({ rows: 200, seed: 43 }).X;
 const row = (i: number): Float32Array => getRow(rows, i % rows.rows);
-const risky = buildFeatureVector({
-  amount: 5000,
-  eventTime: '2025-01-01T03:00:00Z',
-  merchantCategory: 'crypto',
-  velocity60s: 4,
-  newDevice: true,
-  userHomeCountry: 'DE',
-  paymentCountry: 'NG',
-  userRiskScore: 0.8,
-  accountAgeDays: 3,
-});
+const risky = RISKY_VECTOR;
 
 function reference(model: LogisticRegressionModel, x: Float32Array): number {
   return scoreModelFloat32(model, { data: x, rows: 1, cols: FEATURE_COUNT }).probability[0];
