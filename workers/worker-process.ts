@@ -43,7 +43,9 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
   const modelMetrics = createModelMetrics(metrics);
   const tracing = options.tracing ?? createTracing({ serviceName: SERVICE_NAMES.worker, env: process.env, serviceVersion: process.env.MAINSPRING_CODE_VERSION, logger: log });
   const db = createDb(config.database.url);
-  const producer = await connectProducer(createKafka(config.kafka));
+  // One client for the producer, the publish checks of retried effects and the replay jobs' range reads.
+  const kafka = createKafka(config.kafka);
+  const producer = await connectProducer(kafka);
   const models = new ModelRuntime({ modelName: options.modelName, logger: log.child({ component: 'model-runtime' }), observer: modelMetrics.scoring(options.modelName) });
   const watcher = startAliasWatcher(models, createRegistryAliasSource(db.db, options.modelName), { logger: log });
   await watcher.ready;
@@ -56,7 +58,7 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
     namespace: config.temporal.namespace,
     taskQueue: TASK_QUEUES.payments,
     workflowBundle,
-    activities: createActivities({ db: db.db, producer, kafka: createKafka(config.kafka), models, piiHashKey: config.piiHashKey, modelName: options.modelName, logger: log, metrics: modelMetrics.saga }),
+    activities: createActivities({ db: db.db, producer, kafka, models, piiHashKey: config.piiHashKey, modelName: options.modelName, logger: log, metrics: modelMetrics.saga }),
     dataConverter: temporalDataConverter(config.temporal),
     ...tracing.workerOptions(),
     shutdownGraceTime: '10s',
@@ -67,7 +69,7 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
     taskQueue: TASK_QUEUES.learning,
     workflowBundle,
     // Replay jobs run here too: they are batch work like training, and the learning loop starts them as children.
-    activities: { ...createLearningActivities({ db: db.db, logger: log, codeVersion: process.env.MAINSPRING_CODE_VERSION, metrics: modelMetrics }), ...createReplayActivities({ db: db.db, kafka: createKafka(config.kafka), logger: log }) },
+    activities: { ...createLearningActivities({ db: db.db, logger: log, codeVersion: process.env.MAINSPRING_CODE_VERSION, metrics: modelMetrics }), ...createReplayActivities({ db: db.db, kafka, logger: log }) },
     dataConverter: temporalDataConverter(config.temporal),
     ...tracing.workerOptions(),
     // Training and drift checks are CPU-bound: one at a time keeps the saga's latency steady on a small machine.
