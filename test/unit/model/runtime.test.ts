@@ -101,7 +101,9 @@ describe('ModelRuntime', () => {
   });
 
   it('hot-swaps the champion under load without a failed or fallback score', async () => {
-    const rt = make();
+    // The swap is under test, not latency: on a loaded CI machine 8 concurrent loops exceed the default budget and the
+    // breaker would (rightly) open. A budget of 1 s keeps the breaker out of it; failures would still open it.
+    const rt = make({ breaker: { latencyBudgetMicros: 1_000_000 } });
     await rt.setChampion('fraud-v1', art1.bytes, art1.sha256);
     const seen: { version: string; probability: number; i: number; afterSwap: boolean }[] = [];
     let swapped = false;
