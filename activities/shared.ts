@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Kafka, Producer } from 'kafkajs';
 import type { EventEnvelope } from '../schemas';
-import { publishEvents } from '../src/kafka/producer';
+import { earlierSend, publishEvents } from '../src/kafka/producer';
 import { publishedSince } from '../src/kafka/published';
 import type { Db } from '../src/db/client';
 import type { ModelRuntime } from '../src/model/runtime';
@@ -71,22 +71,31 @@ export function resolveDeps(deps: ActivityDeps): ResolvedDeps {
 }
 
 /**
- * Publishes the one envelope of a saga effect. A retried attempt first looks for it on the topic (written since the
- * activity was first scheduled): when an earlier attempt's publish landed but its completion was lost (worker
- * killed, Temporal down), a blind retry wrote a second copy (found by `mainspring chaos`). If the look itself
- * fails, it publishes anyway: a copy with the same event id, which consumers drop, beats a saga that gives up.
+ * Publishes the one envelope of a saga effect, once, across activity attempts. In order:
+ * 1. An earlier attempt's send in this process is joined while in flight, or trusted once acknowledged: the common
+ *    retry (the completion, not the publish, was lost) costs nothing, and a send still pending after a broker outage
+ *    cannot land beside a second copy (both found by `mainspring chaos`: a retry looked at the topic before the
+ *    pending send landed, then published again).
+ * 2. A retried attempt with nothing known here (the worker that made the earlier attempt was killed, or another
+ *    worker made it) looks for the envelope on the topic, written since the activity was first scheduled.
+ * 3. Otherwise it publishes. If the look itself fails it publishes anyway: a copy with the same event id, which
+ *    consumers drop, beats a saga that gives up its effect.
  */
-export async function publishEffect(deps: ResolvedDeps, topic: string, envelope: EventEnvelope<unknown>): Promise<void> {
+export async function publishEffect(deps: Pick<ResolvedDeps, 'producer' | 'kafka' | 'logger'>, topic: string, envelope: EventEnvelope<unknown>): Promise<void> {
   const info = activityInfo();
+  const skip = (how: string) => deps.logger?.info({ topic, eventId: envelope.id, attempt: info?.attempt, how }, 'an earlier attempt already published this event; not publishing again');
+  const local = earlierSend(deps.producer, topic, [envelope.id]);
+  if (local?.state === 'acknowledged') return skip('acknowledged in this process');
+  if (local?.state === 'in-flight') {
+    const landed = await local.done.then(() => true, () => false);
+    if (landed) return skip('joined its send in this process');
+  }
   if (deps.kafka && info && info.attempt > 1) {
     const found = await publishedSince(deps.kafka, topic, envelope.id, info.scheduledTimestampMs - 60_000, 6_000).catch((err: unknown) => {
       deps.logger?.warn({ err, topic, eventId: envelope.id }, 'could not check for an earlier publish; publishing');
       return false;
     });
-    if (found) {
-      deps.logger?.info({ topic, eventId: envelope.id, attempt: info.attempt }, 'an earlier attempt already published this event; not publishing again');
-      return;
-    }
+    if (found) return skip('found on the topic');
   }
   await publishEvents(deps.producer, topic, [envelope]);
 }

@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { logLevel, type Admin, type Kafka, type Producer } from 'kafkajs';
@@ -65,6 +65,7 @@ export async function runChaos(root: string, options: ChaosOptions, say: (line: 
   const state: { stack?: ThrowawayStack; children: ManagedChild[]; db?: DbHandle; producer?: Producer; admin?: Admin; closeTemporal?: () => Promise<void>; pausedPid?: number } = { children: [] };
   const abort = new AbortController();
   let cleaned: Promise<void> | undefined;
+  let failed = false;
   const cleanup = () =>
     (cleaned ??= (async () => {
       abort.abort();
@@ -74,6 +75,16 @@ export async function runChaos(root: string, options: ChaosOptions, say: (line: 
       await state.admin?.disconnect().catch(() => undefined);
       await state.closeTemporal?.().catch(() => undefined);
       await state.db?.close().catch(() => undefined);
+      // A failed run's logs outlive the throw-away stack: the invariants say what went wrong, the logs say why.
+      if (failed && !options.keep) {
+        const saved = join(root, '.mainspring', 'chaos-logs', `seed-${options.seed}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+        try {
+          cpSync(join(home, 'logs'), saved, { recursive: true });
+          say(`logs of the worker, bridge and stack saved in ${saved}`);
+        } catch (err) {
+          say(`could not save the logs: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
       if (state.stack) {
         if (options.keep) {
           await state.stack.stack.down({ wipe: false });
@@ -211,7 +222,11 @@ export async function runChaos(root: string, options: ChaosOptions, say: (line: 
     printSummary(say, { options, faults, report, valid: valid.length, poison: records.length - valid.length, labels: expectedLabels, streamSeconds: (streamEnded - streamStarted) / 1000, drainSeconds, drained, totalSeconds: elapsed(), exits: state.children.map((c) => `${c.name} ${c.unexpectedExits}`).join(', ') });
     const ok = report.ok && drained && faults.every((f) => !f.error);
     say(ok ? 'chaos run PASSED' : `chaos run FAILED — reproduce with: ${options.reproduce}`);
+    failed = !ok;
     return ok ? 0 : 1;
+  } catch (err) {
+    failed = true;
+    throw err;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

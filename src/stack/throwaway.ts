@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../config/env';
@@ -59,6 +60,8 @@ export async function startThrowawayStack(options: { root: string; home: string;
     MAINSPRING_KAFKA_CONTROLLER_PORT: String(await findFreePort()),
     MAINSPRING_POSTGRES_PORT: String(await findFreePort()),
     KAFKA_PARTITIONS: String(partitions),
+    // Its processes reach it by TEMPORAL_ADDRESS like a shared cluster's, so they need a key of their own (config/env.ts).
+    MAINSPRING_PII_HASH_KEY: process.env.MAINSPRING_PII_HASH_KEY ?? randomBytes(24).toString('base64url'),
   };
   const config = loadConfig(baseEnv, root);
   const stack = new Stack(config);

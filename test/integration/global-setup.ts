@@ -27,7 +27,7 @@ export default async function globalSetup(): Promise<void> {
     progress: (line) => process.stderr.write(`[test stack] ${line}\n`),
   });
   (globalThis as { __mainspringTestStack?: ThrowawayStack }).__mainspringTestStack = throwaway;
-  for (const name of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'KAFKA_BROKERS', 'DATABASE_URL', 'KAFKA_PARTITIONS'] as const) {
+  for (const name of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'KAFKA_BROKERS', 'DATABASE_URL', 'KAFKA_PARTITIONS', 'MAINSPRING_PII_HASH_KEY'] as const) {
     process.env[name] = throwaway.env[name];
   }
   process.env.MAINSPRING_TEMPORAL_CLI = toolPaths(root).temporalCli;

@@ -1,4 +1,6 @@
-import { ConfigError, loadConfig } from '../../../src/config/env';
+import { ConfigError, DEV_PII_HASH_KEY, loadConfig } from '../../../src/config/env';
+
+const SECRET_KEY = 'a-secret-key-of-32-characters-xy';
 
 describe('loadConfig', () => {
   it('uses the local stack when no address variable is set', () => {
@@ -10,10 +12,19 @@ describe('loadConfig', () => {
   });
 
   it('treats every service given by the environment as external', () => {
-    const config = loadConfig({ TEMPORAL_ADDRESS: 'tc.example:7233', KAFKA_BROKERS: 'k1:9092, k2:9092', DATABASE_URL: 'postgres://u:p@db/x', MAINSPRING_KAFKA_PORT: '19092' }, '/repo');
+    const config = loadConfig({ TEMPORAL_ADDRESS: 'tc.example:7233', KAFKA_BROKERS: 'k1:9092, k2:9092', DATABASE_URL: 'postgres://u:p@db/x', MAINSPRING_KAFKA_PORT: '19092', MAINSPRING_PII_HASH_KEY: SECRET_KEY }, '/repo');
     expect(config.temporal).toMatchObject({ address: 'tc.example:7233', external: true });
     expect(config.kafka).toMatchObject({ brokers: ['k1:9092', 'k2:9092'], external: true, localPort: 19092 });
     expect(config.database).toMatchObject({ url: 'postgres://u:p@db/x', external: true });
+  });
+
+  it('refuses the public development PII key against a shared Temporal cluster, and says what to set', () => {
+    expect(() => loadConfig({ TEMPORAL_ADDRESS: 'tc.example:7233' }, '/repo')).toThrow(ConfigError);
+    expect(() => loadConfig({ TEMPORAL_ADDRESS: 'tc.example:7233' }, '/repo')).toThrow(/MAINSPRING_PII_HASH_KEY.*TEMPORAL_ADDRESS/s);
+    expect(() => loadConfig({ TEMPORAL_ADDRESS: 'tc.example:7233', MAINSPRING_PII_HASH_KEY: DEV_PII_HASH_KEY }, '/repo')).toThrow(/development key is public/);
+    expect(loadConfig({ TEMPORAL_ADDRESS: 'tc.example:7233', MAINSPRING_PII_HASH_KEY: SECRET_KEY }, '/repo').piiHashKey).toBe(SECRET_KEY);
+    // The local stack keeps working out of the box.
+    expect(loadConfig({}, '/repo').piiHashKey).toBe(DEV_PII_HASH_KEY);
   });
 
   it('names every invalid variable', () => {
