@@ -78,13 +78,14 @@ export function resolveDeps(deps: ActivityDeps): ResolvedDeps {
  *    pending send landed, then published again).
  * 2. A retried attempt with nothing known here (the worker that made the earlier attempt was killed, or another
  *    worker made it) looks for the envelope on the topic, written since the activity was first scheduled.
- * 3. Otherwise it publishes. If the look itself fails it publishes anyway: a copy with the same event id, which
- *    consumers drop, beats a saga that gives up its effect.
+ * 3. Otherwise it publishes with `once`: an attempt of this process that sent meanwhile (attempts overlap when one
+ *    outlives its start-to-close timeout) is seen at the moment of sending. If the look itself failed it publishes
+ *    anyway: a copy with the same event id, which consumers drop, beats a saga that gives up its effect.
  */
 export async function publishEffect(deps: Pick<ResolvedDeps, 'producer' | 'kafka' | 'logger'>, topic: string, envelope: EventEnvelope<unknown>): Promise<void> {
   const info = activityInfo();
   const skip = (how: string) => deps.logger?.info({ topic, eventId: envelope.id, attempt: info?.attempt, how }, 'an earlier attempt already published this event; not publishing again');
-  const local = earlierSend(deps.producer, topic, [envelope.id]);
+  const local = earlierSend(deps.producer, topic, envelope.id);
   if (local?.state === 'acknowledged') return skip('acknowledged in this process');
   if (local?.state === 'in-flight') {
     const landed = await local.done.then(() => true, () => false);
@@ -97,7 +98,9 @@ export async function publishEffect(deps: Pick<ResolvedDeps, 'producer' | 'kafka
     });
     if (found) return skip('found on the topic');
   }
-  await publishEvents(deps.producer, topic, [envelope]);
+  const outcome = await publishEvents(deps.producer, topic, [envelope], { once: true });
+  if (outcome === 'already-acknowledged') skip('acknowledged in this process meanwhile');
+  else if (outcome === 'joined') skip('joined its send in this process');
 }
 
 function activityInfo(): { attempt: number; scheduledTimestampMs: number } | undefined {

@@ -1,4 +1,4 @@
-import type { Config } from '../src/config/env';
+import { secretPiiHashKey, type Config } from '../src/config/env';
 import { Bridge, type BridgeOptions } from '../src/kafka/bridge';
 import { createKafka } from '../src/kafka/client';
 import { connectProducer } from '../src/kafka/producer';
@@ -22,6 +22,7 @@ export interface RunningProcess {
  */
 export async function startBridgeProcess(config: Config, logger: Logger, options: Partial<BridgeOptions> & { defaultModelName?: string; tracing?: Tracing } = {}): Promise<RunningProcess> {
   const { defaultModelName = 'fraud', tracing: givenTracing, ...bridgeOptions } = options;
+  const piiHashKey = secretPiiHashKey(config); // refused before anything starts
   const log = logger.child({ component: 'bridge' });
   const shutdown = new ShutdownSequence(log);
   const metrics = createMetricsRegistry(METRIC_PREFIXES.bridge);
@@ -31,7 +32,7 @@ export async function startBridgeProcess(config: Config, logger: Logger, options
   const { client, connection } = await connectTemporal(config.temporal, { interceptors: tracing.clientInterceptors() });
   const kafka = createKafka(config.kafka);
   const producer = await connectProducer(kafka);
-  const bridge = new Bridge({ kafka, temporal: client, producer, routes: productRoutes({ piiHashKey: config.piiHashKey, defaultModelName, approvers: config.approvers }), logger: log, metrics, tracer: tracing.enabled ? tracing.tracer : undefined }, bridgeOptions);
+  const bridge = new Bridge({ kafka, temporal: client, producer, routes: productRoutes({ piiHashKey, defaultModelName, approvers: config.approvers }), logger: log, metrics, tracer: tracing.enabled ? tracing.tracer : undefined }, bridgeOptions);
   shutdown
     .add('stop consuming and commit accepted offsets', () => bridge.stop())
     .add('disconnect producer', () => producer.disconnect())

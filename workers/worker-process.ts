@@ -2,7 +2,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from 
 import { createActivities } from '../activities';
 import { createLearningActivities } from '../activities/learning.activities';
 import { createReplayActivities } from '../activities/replay.activities';
-import type { Config } from '../src/config/env';
+import { secretPiiHashKey, type Config } from '../src/config/env';
 import { createDb } from '../src/db/client';
 import { createKafka } from '../src/kafka/client';
 import { connectProducer } from '../src/kafka/producer';
@@ -35,6 +35,7 @@ const TEMPORAL_LOG_LEVELS: Record<string, LogLevel> = { trace: 'TRACE', debug: '
  * producer → database pool → Temporal connection → flush traces → metrics endpoint.
  */
 export async function startWorkerProcess(config: Config, logger: Logger, options: WorkerProcessOptions): Promise<{ shutdown: ShutdownSequence; worker: Worker }> {
+  const piiHashKey = secretPiiHashKey(config); // refused before anything starts
   const log = logger.child({ component: 'worker' });
   installRuntime(logger.level, options);
   const shutdown = new ShutdownSequence(log);
@@ -58,7 +59,7 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
     namespace: config.temporal.namespace,
     taskQueue: TASK_QUEUES.payments,
     workflowBundle,
-    activities: createActivities({ db: db.db, producer, kafka, models, piiHashKey: config.piiHashKey, modelName: options.modelName, logger: log, metrics: modelMetrics.saga }),
+    activities: createActivities({ db: db.db, producer, kafka, models, piiHashKey, modelName: options.modelName, logger: log, metrics: modelMetrics.saga }),
     dataConverter: temporalDataConverter(config.temporal),
     ...tracing.workerOptions(),
     shutdownGraceTime: '10s',

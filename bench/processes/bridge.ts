@@ -7,7 +7,7 @@ import { Bridge } from '../../src/kafka/bridge';
 import { createKafka } from '../../src/kafka/client';
 import { connectProducer } from '../../src/kafka/producer';
 import { productRoutes } from '../../src/kafka/product-routes';
-import { loadConfig } from '../../src/config/env';
+import { loadConfig, secretPiiHashKey } from '../../src/config/env';
 import { createLogger } from '../../src/observability/logger';
 import { connectTemporal } from '../../src/temporal/client';
 import type { BridgeChildOptions } from '../lib/children';
@@ -26,7 +26,7 @@ childMain(async () => {
   const { client, connection } = await connectTemporal(config.temporal);
   const kafka = createKafka(config.kafka);
   const producer = await connectProducer(kafka);
-  const [paymentsRoute] = productRoutes({ piiHashKey: config.piiHashKey });
+  const [paymentsRoute] = productRoutes({ piiHashKey: secretPiiHashKey(config) });
   const route = { ...paymentsRoute, topic: options.topic, taskQueue: options.taskQueue };
   const metrics = new Registry();
   const bridge = new Bridge({ kafka, temporal: client, producer, routes: [route], logger: log, metrics }, { groupId: options.groupId, ...options.bridgeOptions });

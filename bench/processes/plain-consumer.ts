@@ -9,7 +9,7 @@ import type { EachBatchPayload } from 'kafkajs';
 import { createActivities, type PaymentSagaActivities } from '../../activities';
 import { parseEvent } from '../../schemas';
 import type { PaymentInitiatedV1 } from '../../schemas/events/payment-initiated.v1';
-import { loadConfig } from '../../src/config/env';
+import { loadConfig, secretPiiHashKey } from '../../src/config/env';
 import { createDb } from '../../src/db/client';
 import { createKafka } from '../../src/kafka/client';
 import { KeyedScheduler } from '../../src/kafka/keyed-scheduler';
@@ -39,7 +39,7 @@ childMain(async () => {
     const watcher = startAliasWatcher(models, createRegistryAliasSource(db.db, options.modelName), { logger: log });
     await watcher.ready;
     if (models.championVersion === null) throw new Error(`plain consumer has no champion for ${options.modelName}`);
-    acts = createActivities({ db: db.db, producer, models, piiHashKey: config.piiHashKey, modelName: options.modelName, topics: options.topics, logger: log });
+    acts = createActivities({ db: db.db, producer, models, piiHashKey: secretPiiHashKey(config), modelName: options.modelName, topics: options.topics, logger: log });
     closers.push(() => watcher.stop(), () => models.close(), () => producer.disconnect(), () => db.close());
   }
 

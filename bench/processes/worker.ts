@@ -3,7 +3,7 @@
 // queue and topics so a run against shared clusters never takes anyone else's work.
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
-import { loadConfig } from '../../src/config/env';
+import { loadConfig, secretPiiHashKey } from '../../src/config/env';
 import { createDb } from '../../src/db/client';
 import { createKafka } from '../../src/kafka/client';
 import { connectProducer } from '../../src/kafka/producer';
@@ -33,7 +33,7 @@ childMain(async () => {
     namespace: config.temporal.namespace,
     taskQueue: options.taskQueue,
     workflowBundle: await bundleWorkflows(),
-    activities: createActivities({ db: db.db, producer, models, piiHashKey: config.piiHashKey, modelName: options.modelName, topics: options.topics, logger: log }),
+    activities: createActivities({ db: db.db, producer, models, piiHashKey: secretPiiHashKey(config), modelName: options.modelName, topics: options.topics, logger: log }),
     shutdownGraceTime: '10s',
     dataConverter: temporalDataConverter(config.temporal),
     ...options.workerOptions,

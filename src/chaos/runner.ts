@@ -66,6 +66,8 @@ export async function runChaos(root: string, options: ChaosOptions, say: (line: 
   const abort = new AbortController();
   let cleaned: Promise<void> | undefined;
   let failed = false;
+  // Another live run may own the stack directory (clearStaleStack refuses then): leave its logs and data alone.
+  let ownsHome = false;
   const cleanup = () =>
     (cleaned ??= (async () => {
       abort.abort();
@@ -75,6 +77,7 @@ export async function runChaos(root: string, options: ChaosOptions, say: (line: 
       await state.admin?.disconnect().catch(() => undefined);
       await state.closeTemporal?.().catch(() => undefined);
       await state.db?.close().catch(() => undefined);
+      if (!ownsHome) return;
       // A failed run's logs outlive the throw-away stack: the invariants say what went wrong, the logs say why.
       if (failed && !options.keep) {
         const saved = join(root, '.mainspring', 'chaos-logs', `seed-${options.seed}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
@@ -102,6 +105,7 @@ export async function runChaos(root: string, options: ChaosOptions, say: (line: 
 
   try {
     await clearStaleStack(home, log);
+    ownsHome = true;
     state.stack = await startThrowawayStack({ root, home, partitions: 6, progress: log });
     const { env, endpoints } = state.stack;
     const paths = stackPaths(home);

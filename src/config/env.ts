@@ -53,7 +53,7 @@ const envSchema = z.object({
   MAINSPRING_BRIDGE_METRICS_PORT: port.default(9465),
   MAINSPRING_WORKER_SDK_METRICS_PORT: port.default(9466),
   /** Key of the keyed hash applied to user ids before they are indexed (search attributes, metrics, logs). */
-  MAINSPRING_PII_HASH_KEY: z.string().min(16, 'must be at least 16 characters').default(DEV_PII_HASH_KEY),
+  MAINSPRING_PII_HASH_KEY: z.string().trim().min(16, 'must be at least 16 characters').default(DEV_PII_HASH_KEY),
   /** Who may approve a model promotion (comma-separated identities); passed to each model's learning loop. */
   MAINSPRING_APPROVERS: z.string().default(''),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -122,15 +122,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, projectRoot 
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const env = parsed.data;
-  // Hashed user ids are indexed in Temporal (search attributes); with a public key anyone could hash candidate ids
-  // and match them, so a shared cluster needs a secret one.
-  if (env.TEMPORAL_ADDRESS !== undefined && env.MAINSPRING_PII_HASH_KEY === DEV_PII_HASH_KEY) {
-    throw new ConfigError(
-      'MAINSPRING_PII_HASH_KEY is not set: TEMPORAL_ADDRESS points at a shared Temporal cluster, where hashed user ids ' +
-        'are indexed, and the built-in development key is public. Set MAINSPRING_PII_HASH_KEY to a secret of at least 16 ' +
-        'characters (e.g. `openssl rand -base64 32`), the same for every worker and bridge.',
-    );
-  }
   const home = env.MAINSPRING_HOME ?? `${projectRoot}/.mainspring`;
 
   const tls: TemporalTls | undefined =
@@ -210,6 +201,24 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, projectRoot 
     approvers: env.MAINSPRING_APPROVERS.split(',').map((a) => a.trim()).filter(Boolean),
     logLevel: env.LOG_LEVEL,
   };
+}
+
+/**
+ * The key of the keyed hash for user ids, for the processes that index them (worker, bridge). Hashed user ids are
+ * search attributes in Temporal; with the public development key anyone could hash candidate ids and match them, so
+ * against a shared Temporal cluster (TEMPORAL_ADDRESS) a secret key is required. Commands that never hash (migrate,
+ * models, codec-server, …) do not ask for it.
+ */
+export function secretPiiHashKey(config: Config): string {
+  if (config.temporal.external && config.piiHashKey === DEV_PII_HASH_KEY) {
+    throw new ConfigError(
+      'MAINSPRING_PII_HASH_KEY must be a secret here: TEMPORAL_ADDRESS points at a shared Temporal cluster, where hashed ' +
+        'user ids are indexed, and the built-in development key is public. Set it to at least 16 characters ' +
+        '(e.g. `openssl rand -base64 32`), the same on every worker and bridge, and keep it: a new key changes every ' +
+        'UserId search attribute from then on.',
+    );
+  }
+  return config.piiHashKey;
 }
 
 function databaseUrl(env: Env): string {

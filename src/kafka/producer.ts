@@ -12,35 +12,44 @@ export async function connectProducer(kafka: Kafka): Promise<Producer> {
   return producer;
 }
 
-/** What one process remembers of its sends, per producer: those still in flight and the last ones acknowledged. */
+/** What one process remembers of its sends, per producer: those in flight, and envelopes acknowledged "once". */
 interface SendMemory {
   pending: Map<string, Promise<void>>;
-  /** Insertion-ordered, trimmed to RECENTLY_SENT_LIMIT: a retried activity attempt arrives within minutes. */
-  sent: Set<string>;
+  /** `topic\nid` of envelopes sent with `once`, insertion-ordered and trimmed to ACKNOWLEDGED_LIMIT: a retried
+   * activity attempt arrives within minutes. Other sends (demo streams, tests) are not remembered. */
+  acknowledged: Set<string>;
 }
 
-const RECENTLY_SENT_LIMIT = 50_000;
+const ACKNOWLEDGED_LIMIT = 50_000;
 const memories = new WeakMap<Producer, SendMemory>();
 
 function memoryOf(producer: Producer): SendMemory {
   let memory = memories.get(producer);
-  if (!memory) memories.set(producer, (memory = { pending: new Map(), sent: new Set() }));
+  if (!memory) memories.set(producer, (memory = { pending: new Map(), acknowledged: new Set() }));
   return memory;
 }
 
 const sendKey = (topic: string, ids: ReadonlyArray<string>) => `${topic}\n${ids.join(',')}`;
 
+function remember(memory: SendMemory, topic: string, ids: ReadonlyArray<string>): void {
+  for (const id of ids) memory.acknowledged.add(sendKey(topic, [id]));
+  while (memory.acknowledged.size > ACKNOWLEDGED_LIMIT) memory.acknowledged.delete(memory.acknowledged.values().next().value as string);
+}
+
 /**
- * What this process knows of an earlier send of exactly these envelope ids to `topic` through `producer`: still in
- * flight (join it), acknowledged, or nothing (never sent here, or the send failed).
+ * What this process knows of an earlier send of envelope `id` to `topic` through `producer`: still in flight (join
+ * it), acknowledged (when it was sent with `once`), or nothing (never sent here, or the send failed).
  */
-export function earlierSend(producer: Producer, topic: string, ids: ReadonlyArray<string>): { state: 'in-flight'; done: Promise<void> } | { state: 'acknowledged' } | undefined {
+export function earlierSend(producer: Producer, topic: string, id: string): { state: 'in-flight'; done: Promise<void> } | { state: 'acknowledged' } | undefined {
   const memory = memoryOf(producer);
-  const key = sendKey(topic, ids);
+  const key = sendKey(topic, [id]);
   const pending = memory.pending.get(key);
   if (pending) return { state: 'in-flight', done: pending };
-  return memory.sent.has(key) ? { state: 'acknowledged' } : undefined;
+  return memory.acknowledged.has(key) ? { state: 'acknowledged' } : undefined;
 }
+
+/** What publishEvents did: wrote the envelopes, waited for the same send already in flight, or found them sent. */
+export type SendOutcome = 'sent' | 'joined' | 'already-acknowledged';
 
 /**
  * Publishes envelopes keyed by their subject (the partition key), waiting for all in-sync replicas.
@@ -48,23 +57,30 @@ export function earlierSend(producer: Producer, topic: string, ids: ReadonlyArra
  * The idempotent producer retries without limit, so during a broker outage a send outlives the activity attempt that
  * made it; that attempt's retry sent a second copy and both landed once the broker was back (found by `mainspring
  * chaos`: two payments.flagged records for one payment after a Kafka kill). Envelopes published again while their
- * first send is still pending in this process join that send instead. Callers that must not repeat an acknowledged
- * send ask `earlierSend` first (activities/shared.ts publishEffect).
+ * first send is still pending in this process join that send instead. With `once`, envelopes this process already
+ * sent with `once` are not sent again; the check and the start of the send happen in one synchronous step, so two
+ * overlapping activity attempts cannot both send (activities/shared.ts publishEffect).
  */
-export async function publishEvents(producer: Producer, topic: string, envelopes: ReadonlyArray<EventEnvelope<unknown>>): Promise<void> {
-  if (envelopes.length === 0) return;
+export async function publishEvents(producer: Producer, topic: string, envelopes: ReadonlyArray<EventEnvelope<unknown>>, options: { once?: boolean } = {}): Promise<SendOutcome> {
+  if (envelopes.length === 0) return 'sent';
   const memory = memoryOf(producer);
-  const key = sendKey(topic, envelopes.map((e) => e.id));
+  const ids = envelopes.map((e) => e.id);
+  if (options.once && ids.every((id) => memory.acknowledged.has(sendKey(topic, [id])))) return 'already-acknowledged';
+  const key = sendKey(topic, ids);
   const running = memory.pending.get(key);
-  if (running) return running;
+  if (running) {
+    await running;
+    if (options.once) remember(memory, topic, ids);
+    return 'joined';
+  }
   const send = sendEnvelopes(producer, topic, envelopes)
     .then(() => {
-      memory.sent.add(key);
-      if (memory.sent.size > RECENTLY_SENT_LIMIT) memory.sent.delete(memory.sent.values().next().value as string);
+      if (options.once) remember(memory, topic, ids);
     })
     .finally(() => memory.pending.delete(key));
   memory.pending.set(key, send);
-  return send;
+  await send;
+  return 'sent';
 }
 
 async function sendEnvelopes(producer: Producer, topic: string, envelopes: ReadonlyArray<EventEnvelope<unknown>>): Promise<void> {

@@ -61,7 +61,7 @@ export async function startThrowawayStack(options: { root: string; home: string;
     MAINSPRING_POSTGRES_PORT: String(await findFreePort()),
     KAFKA_PARTITIONS: String(partitions),
     // Its processes reach it by TEMPORAL_ADDRESS like a shared cluster's, so they need a key of their own (config/env.ts).
-    MAINSPRING_PII_HASH_KEY: process.env.MAINSPRING_PII_HASH_KEY ?? randomBytes(24).toString('base64url'),
+    MAINSPRING_PII_HASH_KEY: process.env.MAINSPRING_PII_HASH_KEY || randomBytes(24).toString('base64url'),
   };
   const config = loadConfig(baseEnv, root);
   const stack = new Stack(config);

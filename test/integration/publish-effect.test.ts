@@ -98,6 +98,27 @@ describe('publishEffect across activity attempts', () => {
     expect(skipsOf(envelope.id)).toEqual(['joined its send in this process']);
   });
 
+  it('overlapping attempts in one process: the first publishes while the retry looks at the topic; one copy', async () => {
+    const producer = await workerProducer();
+    const envelope = flagRetracted();
+    // The retry starts its look first (nothing known here yet); the first attempt, past its start-to-close timeout
+    // but still running, publishes meanwhile. Whether the look sees that record or not, the retry must not send.
+    const retry = attempt(producer, envelope, 2);
+    const first = attempt(producer, envelope, 1);
+    await Promise.all([retry, first]);
+    expect(await copiesOnTopic(envelope.id)).toBe(1);
+    expect(skipsOf(envelope.id)).toHaveLength(1);
+  });
+
+  it('a stale first attempt that reaches its publish after the retry published writes no second copy', async () => {
+    const producer = await workerProducer();
+    const envelope = flagRetracted();
+    await attempt(producer, envelope, 2);
+    await attempt(producer, envelope, 1);
+    expect(await copiesOnTopic(envelope.id)).toBe(1);
+    expect(skipsOf(envelope.id)).toEqual(['acknowledged in this process']);
+  });
+
   it('a retry in another process finds the earlier copy on the topic instead of writing a second', async () => {
     const killedWorker = await workerProducer();
     const nextWorker = await workerProducer();

@@ -1,4 +1,4 @@
-import { ConfigError, DEV_PII_HASH_KEY, loadConfig } from '../../../src/config/env';
+import { ConfigError, DEV_PII_HASH_KEY, loadConfig, secretPiiHashKey } from '../../../src/config/env';
 
 const SECRET_KEY = 'a-secret-key-of-32-characters-xy';
 
@@ -18,13 +18,15 @@ describe('loadConfig', () => {
     expect(config.database).toMatchObject({ url: 'postgres://u:p@db/x', external: true });
   });
 
-  it('refuses the public development PII key against a shared Temporal cluster, and says what to set', () => {
-    expect(() => loadConfig({ TEMPORAL_ADDRESS: 'tc.example:7233' }, '/repo')).toThrow(ConfigError);
-    expect(() => loadConfig({ TEMPORAL_ADDRESS: 'tc.example:7233' }, '/repo')).toThrow(/MAINSPRING_PII_HASH_KEY.*TEMPORAL_ADDRESS/s);
-    expect(() => loadConfig({ TEMPORAL_ADDRESS: 'tc.example:7233', MAINSPRING_PII_HASH_KEY: DEV_PII_HASH_KEY }, '/repo')).toThrow(/development key is public/);
-    expect(loadConfig({ TEMPORAL_ADDRESS: 'tc.example:7233', MAINSPRING_PII_HASH_KEY: SECRET_KEY }, '/repo').piiHashKey).toBe(SECRET_KEY);
-    // The local stack keeps working out of the box.
-    expect(loadConfig({}, '/repo').piiHashKey).toBe(DEV_PII_HASH_KEY);
+  it('refuses the public development PII key to a worker or bridge of a shared Temporal cluster, and says what to set', () => {
+    const shared = loadConfig({ TEMPORAL_ADDRESS: 'tc.example:7233' }, '/repo');
+    expect(() => secretPiiHashKey(shared)).toThrow(ConfigError);
+    expect(() => secretPiiHashKey(shared)).toThrow(/MAINSPRING_PII_HASH_KEY.*TEMPORAL_ADDRESS.*openssl rand/s);
+    expect(() => secretPiiHashKey(loadConfig({ TEMPORAL_ADDRESS: 'tc.example:7233', MAINSPRING_PII_HASH_KEY: ` ${DEV_PII_HASH_KEY} ` }, '/repo'))).toThrow(/development key is public/);
+    expect(secretPiiHashKey(loadConfig({ TEMPORAL_ADDRESS: 'tc.example:7233', MAINSPRING_PII_HASH_KEY: SECRET_KEY }, '/repo'))).toBe(SECRET_KEY);
+    // Commands that never hash load the same configuration without it; the local stack keeps working out of the box.
+    expect(shared.temporal.address).toBe('tc.example:7233');
+    expect(secretPiiHashKey(loadConfig({}, '/repo'))).toBe(DEV_PII_HASH_KEY);
   });
 
   it('names every invalid variable', () => {
