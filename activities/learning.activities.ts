@@ -71,8 +71,8 @@ export interface LearningActivityDeps {
   driftMaxRows?: number;
   /** Actor recorded on alias moves the loop makes on its own. Default "learning-loop". */
   actor?: string;
-  /** Prometheus gauges of the worker (drift per feature, learning phase); src/observability/model-metrics.ts. */
-  metrics?: Pick<ModelMetricsRecorder, 'drift' | 'learningPhase'>;
+  /** Prometheus drift gauges of the worker (per feature); src/observability/model-metrics.ts. */
+  metrics?: Pick<ModelMetricsRecorder, 'drift'>;
 }
 
 /** Error types the workflow must not retry (also listed in workflows/learning/activity-profiles.ts). */
@@ -536,10 +536,6 @@ export function createLearningActivities(deps: LearningActivityDeps) {
       await db.transaction(async (tx) => {
         for (const record of input.records) await upsertRecord(tx as unknown as Db, input, record);
       });
-      // Every phase change is saved as a cycle record; an ended cycle means the loop is back to watching (idle).
-      const cycles = input.records.filter((r) => r.type === 'cycle');
-      const last = cycles.length > 0 ? cycles[cycles.length - 1] : undefined;
-      if (last?.type === 'cycle') deps.metrics?.learningPhase(input.modelName, last.cycle.endedAt ? 'idle' : last.cycle.phase);
       return { written: input.records.length };
     },
   };

@@ -4,6 +4,7 @@ import { createLearningActivities } from '../activities/learning.activities';
 import { createReplayActivities } from '../activities/replay.activities';
 import { secretPiiHashKey, type Config } from '../src/config/env';
 import { createDb } from '../src/db/client';
+import { currentLearningPhases } from '../src/db/learning-state';
 import { createKafka } from '../src/kafka/client';
 import { connectProducer } from '../src/kafka/producer';
 import { ShutdownSequence } from '../src/lifecycle/shutdown';
@@ -41,9 +42,9 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
   const shutdown = new ShutdownSequence(log);
   const metrics = createMetricsRegistry(METRIC_PREFIXES.worker);
   const metricsServer = await serveMetrics(metrics, config.metrics.workerPort, metricsHost(process.env));
-  const modelMetrics = createModelMetrics(metrics);
-  const tracing = options.tracing ?? createTracing({ serviceName: SERVICE_NAMES.worker, env: process.env, serviceVersion: process.env.MAINSPRING_CODE_VERSION, logger: log });
   const db = createDb(config.database.url);
+  const modelMetrics = createModelMetrics(metrics, { learningPhases: () => currentLearningPhases(db.db) });
+  const tracing = options.tracing ?? createTracing({ serviceName: SERVICE_NAMES.worker, env: process.env, serviceVersion: process.env.MAINSPRING_CODE_VERSION, logger: log });
   // One client for the producer, the publish checks of retried effects and the replay jobs' range reads.
   const kafka = createKafka(config.kafka);
   const producer = await connectProducer(kafka);

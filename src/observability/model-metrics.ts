@@ -1,5 +1,5 @@
 // Prometheus metrics of the model side of the worker: scoring (latency, fallbacks by reason), drift (one gauge per
-// feature, set by each drift check) and the learning loop's phase. Served on the worker's /metrics endpoint next to
+// feature, set by each drift check) and the learning loop's phase (read from the stored cycles at each scrape). Served on the worker's /metrics endpoint next to
 // Node's default metrics; the Grafana dashboard (deploy/grafana) queries these names.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
@@ -57,8 +57,16 @@ export const MODEL_METRIC_NAMES = {
   eventToDecision: 'mainspring_saga_event_to_decision_seconds',
 } as const;
 
+export interface ModelMetricsOptions {
+  /**
+   * The current phase of each model's learning loop, read at every scrape (src/db/learning-state.ts). Every worker
+   * then shows the same phase, from its first scrape, whichever worker ran the loop's activities.
+   */
+  learningPhases?: () => Promise<ReadonlyArray<{ modelName: string; phase: string }>>;
+}
+
 /** Registers the model metrics on the worker's registry. */
-export function createModelMetrics(registry: Registry): ModelMetrics {
+export function createModelMetrics(registry: Registry, options: ModelMetricsOptions = {}): ModelMetrics {
   const registers = [registry];
   const n = MODEL_METRIC_NAMES;
   const scoreSeconds = new Histogram({
@@ -79,7 +87,22 @@ export function createModelMetrics(registry: Registry): ModelMetrics {
   const datasetDrift = new Gauge({ name: n.datasetDrift, help: '1 when the last drift check found dataset drift', labelNames: ['model'], registers });
   const driftRows = new Gauge({ name: n.driftRows, help: 'Rows in the window of the last drift check', labelNames: ['model'], registers });
   const driftCheckedAt = new Gauge({ name: n.driftCheckedAt, help: 'When the last drift check ran (Unix seconds)', labelNames: ['model'], registers });
-  const phase = new Gauge({ name: n.learningPhase, help: 'Learning loop phase: 1 for the current one', labelNames: ['model', 'phase'], registers });
+  const phases = new Map<string, Set<string>>();
+  const setPhase = (model: string, current: string) => {
+    const seen = phases.get(model) ?? new Set<string>();
+    seen.add(current);
+    phases.set(model, seen);
+    for (const p of seen) phase.set({ model, phase: p }, p === current ? 1 : 0);
+  };
+  const readPhases = options.learningPhases;
+  const phase: Gauge<'model' | 'phase'> = new Gauge({
+    name: n.learningPhase,
+    help: 'Learning loop phase: 1 for the current one',
+    labelNames: ['model', 'phase'],
+    registers,
+    // A database hiccup keeps the last values rather than failing the whole scrape.
+    collect: readPhases ? async () => (await readPhases().catch(() => [])).forEach((p) => setPhase(p.modelName, p.phase)) : undefined,
+  });
   const eventToDecision = new Histogram({
     name: n.eventToDecision,
     help: 'From the payment event time to its decision being recorded (includes Kafka, the bridge and Temporal)',
@@ -87,7 +110,6 @@ export function createModelMetrics(registry: Registry): ModelMetrics {
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
     registers,
   });
-  const phases = new Map<string, Set<string>>();
   // Series of the previous check per model: the statistic can switch (tests ↔ distances with the window size) and a
   // stale series would linger on the dashboard.
   const driftSeries = new Map<string, Array<{ model: string; feature: string; statistic: string }>>();
@@ -124,11 +146,6 @@ export function createModelMetrics(registry: Registry): ModelMetrics {
       // A producer clock ahead of ours would give a negative latency: counted as 0 rather than dropped.
       decided: (decision, eventTime) => eventToDecision.observe({ decision }, Math.max(0, (Date.now() - eventTime.getTime()) / 1000)),
     },
-    learningPhase: (model, current) => {
-      const seen = phases.get(model) ?? new Set<string>();
-      seen.add(current);
-      phases.set(model, seen);
-      for (const p of seen) phase.set({ model, phase: p }, p === current ? 1 : 0);
-    },
+    learningPhase: setPhase,
   };
 }

@@ -45,4 +45,22 @@ describe('model metrics', () => {
     const current = (await values(registry, 'mainspring_learning_phase')).filter((v) => v.value === 1).map((v) => `${v.labels.model}:${v.labels.phase}`);
     expect(current.sort()).toEqual(['fraud:gating', 'other:idle']);
   });
+
+  it('reads the learning phases at each scrape, and keeps the last ones when the read fails', async () => {
+    const registry = new Registry();
+    let stored: Array<{ modelName: string; phase: string }> = [{ modelName: 'fraud', phase: 'shadowing' }];
+    let failing = false;
+    createModelMetrics(registry, {
+      learningPhases: async () => {
+        if (failing) throw new Error('database unavailable');
+        return stored;
+      },
+    });
+    const current = async () => (await values(registry, 'mainspring_learning_phase')).filter((v) => v.value === 1).map((v) => `${v.labels.model}:${v.labels.phase}`).sort();
+    expect(await current()).toEqual(['fraud:shadowing']);
+    stored = [{ modelName: 'fraud', phase: 'awaiting-approval' }, { modelName: 'churn', phase: 'idle' }];
+    expect(await current()).toEqual(['churn:idle', 'fraud:awaiting-approval']);
+    failing = true;
+    expect(await current()).toEqual(['churn:idle', 'fraud:awaiting-approval']);
+  });
 });
