@@ -5,18 +5,15 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultPayloadConverter, type Payload } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { eq, inArray } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Kafka, Producer } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { createActivities } from '../../activities';
 import { createEvent, paymentInitiatedV1 } from '../../schemas';
 import { createDb, type DbHandle } from '../../src/db/client';
-import { decision, featureLog, paymentEvent, userRiskProfile } from '../../src/db/schema';
+import { decision, userRiskProfile } from '../../src/db/schema';
 import { Bridge } from '../../src/kafka/bridge';
 import { connectProducer } from '../../src/kafka/producer';
-import { productRoutes } from '../../src/kafka/product-routes';
-import type { StartRoute } from '../../src/kafka/routes';
-import { dlqTopic } from '../../src/kafka/topics';
 import { exportOnnx } from '../../src/model/onnx-export';
 import { ModelRuntime } from '../../src/model/runtime';
 import { generateTrainingSet } from '../../src/model/synthetic';
@@ -26,13 +23,13 @@ import { startCodecServer } from '../../src/security/codec-server';
 import { ENCRYPTED_ENCODING, METADATA_KEY_ID, parseCodecKeys } from '../../src/security/payload-codec';
 import { temporalDataConverter } from '../../src/temporal/client';
 import { bundleWorkflows } from '../../workers/bundle-workflows';
-import { createTopics, deleteTopics, testKafka } from '../helpers/kafka';
+import { createTopics, testKafka } from '../helpers/kafka';
+import { closeRig, deleteSagaRows, INTEGRATION_PII_KEY, lowRiskProfile, sagaTestTopics, testPaymentRoute } from '../helpers/saga-rig';
 import { testStackEnv, uniqueName } from '../helpers/stack-env';
 import { eventually } from '../helpers/wait';
 
 const stackEnv = testStackEnv();
 const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
-const PII_KEY = 'integration-pii-key-codec-0123456789';
 const converter = new DefaultPayloadConverter();
 const UI = 'http://localhost:8233';
 
@@ -55,13 +52,7 @@ function collectPayloads(node: unknown, at = 'history', out: Array<{ at: string;
 }
 
 describe('payload codec on the real stack', () => {
-  const topics = {
-    initiated: uniqueName('it-codec-initiated'),
-    scored: uniqueName('it-codec-scored'),
-    flagged: uniqueName('it-codec-flagged'),
-    flagRetracted: uniqueName('it-codec-retracted'),
-    labeled: uniqueName('it-codec-labeled'),
-  };
+  const { topics, all: allTopics } = sagaTestTopics('it-codec');
   const taskQueue = uniqueName('it-codec');
   const keys = parseCodecKeys(`it2:${randomBytes(32).toString('base64')},it1:${randomBytes(32).toString('base64')}`, 'test');
   const dataConverter = temporalDataConverter({ codec: { keys } });
@@ -84,7 +75,7 @@ describe('payload codec on the real stack', () => {
 
   beforeAll(async () => {
     kafka = testKafka();
-    await createTopics(kafka, [...Object.values(topics), dlqTopic(topics.initiated)], 1);
+    await createTopics(kafka, allTopics, 1);
     [producer, connection, nativeConnection] = await Promise.all([
       connectProducer(kafka),
       Connection.connect({ address: stackEnv.temporalAddress }),
@@ -93,16 +84,15 @@ describe('payload codec on the real stack', () => {
     sealedClient = new Client({ connection, namespace: stackEnv.temporalNamespace, dataConverter });
     plainClient = new Client({ connection, namespace: stackEnv.temporalNamespace });
     db = createDb(stackEnv.databaseUrl, { max: 4 });
-    await db.db.insert(userRiskProfile).values({ userId, riskScore: 0.05, homeCountry: 'DE', accountCreatedAt: new Date(Date.now() - 900 * 86_400_000), knownDevices: ['dev-home'] });
+    await db.db.insert(userRiskProfile).values(lowRiskProfile(userId));
     models = new ModelRuntime({ modelName: 'fraud' });
     const set = generateTrainingSet({ rows: 4_000, seed: 31 });
     const artifact = exportOnnx(trainLogisticRegression(set.X, set.y), { modelName: 'fraud', modelVersion: 'fraud-codec-1' });
     await models.setChampion('fraud-codec-1', artifact.bytes, artifact.sha256);
-    const activities = createActivities({ db: db.db, producer, models, piiHashKey: PII_KEY, topics, logger });
+    const activities = createActivities({ db: db.db, producer, models, piiHashKey: INTEGRATION_PII_KEY, topics, logger });
     worker = await Worker.create({ connection: nativeConnection, namespace: stackEnv.temporalNamespace, taskQueue, workflowBundle: await bundleWorkflows(), activities, dataConverter });
     workerRun = worker.run();
-    const route = { ...(productRoutes({ piiHashKey: PII_KEY })[0] as StartRoute), topic: topics.initiated, taskQueue };
-    bridge = new Bridge({ kafka, temporal: sealedClient, producer, routes: [route], logger, metrics: new Registry() }, { groupId: uniqueName('it-codec-bridge') });
+    bridge = new Bridge({ kafka, temporal: sealedClient, producer, routes: [testPaymentRoute(topics.initiated, taskQueue)], logger, metrics: new Registry() }, { groupId: uniqueName('it-codec-bridge') });
     await bridge.start();
     codecServer = await startCodecServer({ codec: dataConverter!.payloadCodecs![0], corsOrigins: [UI], authToken: 'ui-token', port: 0 });
   });
@@ -114,17 +104,10 @@ describe('payload codec on the real stack', () => {
     await workerRun?.catch(() => undefined);
     await codecServer?.close();
     if (db) {
-      await db.db.delete(decision).where(eq(decision.paymentId, paymentId));
-      await db.db.delete(featureLog).where(eq(featureLog.paymentId, paymentId));
-      await db.db.delete(paymentEvent).where(inArray(paymentEvent.userId, [userId]));
-      await db.db.delete(userRiskProfile).where(eq(userRiskProfile.userId, userId));
+      await deleteSagaRows(db.db, { payments: [paymentId], users: [userId], workflows: [workflowId] });
       await db.close();
     }
-    await producer?.disconnect();
-    await models?.close();
-    await nativeConnection?.close();
-    await connection?.close();
-    if (kafka) await deleteTopics(kafka, [...Object.values(topics), dlqTopic(topics.initiated)]).catch(() => undefined);
+    await closeRig({ producer, models, nativeConnections: [nativeConnection], connection, kafka, topics: allTopics });
   });
 
   it('stores only ciphertext in the history, the codec server decodes it for the UI, and the codec worker completes the saga', async () => {

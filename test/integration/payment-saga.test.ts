@@ -3,19 +3,16 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { createActivities } from '../../activities';
-import { createEvent, paymentInitiatedV1, type EventEnvelope, type PaymentInitiatedV1 } from '../../schemas';
+import { type EventEnvelope, type PaymentInitiatedV1 } from '../../schemas';
 import { createDb, type DbHandle } from '../../src/db/client';
-import { compensationLedger, decision, featureLog, notification, paymentEvent, paymentHold, riskAdjustment, userRiskProfile } from '../../src/db/schema';
+import { compensationLedger, decision, featureLog, notification, paymentHold, riskAdjustment, userRiskProfile } from '../../src/db/schema';
 import { FEATURE_NAMES, featureVectorFromValues } from '../../src/features/payment-features';
 import { Bridge } from '../../src/kafka/bridge';
 import { connectProducer } from '../../src/kafka/producer';
-import { productRoutes } from '../../src/kafka/product-routes';
-import type { StartRoute } from '../../src/kafka/routes';
-import { dlqTopic } from '../../src/kafka/topics';
 import { exportOnnx } from '../../src/model/onnx-export';
 import { ModelRuntime } from '../../src/model/runtime';
 import { generateTrainingSet } from '../../src/model/synthetic';
@@ -25,43 +22,27 @@ import { pseudonymize } from '../../src/security/pseudonymize';
 import { bundleWorkflows } from '../../workers/bundle-workflows';
 import type { paymentSaga } from '../../workflows';
 import { resolveReviewUpdate, statusQuery } from '../../workflows/payment-saga.messages';
-import { createTopics, deleteTopics, testKafka } from '../helpers/kafka';
+import { createTopics, testKafka } from '../helpers/kafka';
+import { closeRig, deleteSagaRows, INTEGRATION_PII_KEY, riskyPaymentData, SagaFixtures, sagaTestTopics, testPaymentRoute } from '../helpers/saga-rig';
 import { testStackEnv, uniqueName } from '../helpers/stack-env';
 import { eventually } from '../helpers/wait';
 
 const stackEnv = testStackEnv();
 const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
-const PII_KEY = 'integration-pii-key-0123456789';
-const DAY = 86_400_000;
 
 type SagaHandle = WorkflowHandle<typeof paymentSaga>;
 
 /** Everything the file creates, so it can remove exactly that. */
-const created = { payments: new Set<string>(), users: new Set<string>(), workflows: new Set<string>() };
+const fixtures = new SagaFixtures('it');
+const { created, payment } = fixtures;
 
 function trainedArtifact(seed: number, version: string) {
   const set = generateTrainingSet({ rows: 6_000, seed });
   return exportOnnx(trainLogisticRegression(set.X, set.y), { modelName: 'fraud', modelVersion: version });
 }
 
-function payment(data: Partial<PaymentInitiatedV1> & { userId: string }, eventTime: string): EventEnvelope<PaymentInitiatedV1> {
-  const e = createEvent(paymentInitiatedV1, {
-    source: 'urn:it',
-    data: { paymentId: `pay-${randomUUID()}`, merchantId: 'merch-1', amount: 20, currency: 'EUR', country: 'DE', merchantCategory: 'grocery', deviceId: 'dev-home', eventTime, ...data },
-  });
-  created.payments.add(e.data.paymentId);
-  created.workflows.add(`payment-${e.id}`);
-  return e;
-}
-
 describe('payment saga on the real stack', () => {
-  const topics = {
-    initiated: uniqueName('it-saga-initiated'),
-    scored: uniqueName('it-saga-scored'),
-    flagged: uniqueName('it-saga-flagged'),
-    flagRetracted: uniqueName('it-saga-retracted'),
-    labeled: uniqueName('it-saga-labeled'),
-  };
+  const { topics, all: allTopics } = sagaTestTopics('it-saga');
   const taskQueue = uniqueName('it-saga');
   let kafka: Kafka;
   let producer: Producer;
@@ -77,7 +58,7 @@ describe('payment saga on the real stack', () => {
 
   beforeAll(async () => {
     kafka = testKafka();
-    await createTopics(kafka, [...Object.values(topics), dlqTopic(topics.initiated)], 3);
+    await createTopics(kafka, allTopics, 3);
     [producer, connection, nativeConnection] = await Promise.all([
       connectProducer(kafka),
       Connection.connect({ address: stackEnv.temporalAddress }),
@@ -91,14 +72,13 @@ describe('payment saga on the real stack', () => {
     await models.setChampion('fraud-it-1', champion.bytes, champion.sha256);
     await models.setShadow('fraud-it-2', shadow.bytes, shadow.sha256);
 
-    activities = createActivities({ db: db.db, producer, models, piiHashKey: PII_KEY, topics, logger });
+    activities = createActivities({ db: db.db, producer, models, piiHashKey: INTEGRATION_PII_KEY, topics, logger });
     const workflowBundle = await bundleWorkflows();
     worker = await Worker.create({ connection: nativeConnection, namespace: stackEnv.temporalNamespace, taskQueue, workflowBundle, activities });
     workerRun = worker.run();
 
     // The product's own route, pointed at this file's topic and task queue.
-    const route = { ...(productRoutes({ piiHashKey: PII_KEY })[0] as StartRoute), topic: topics.initiated, taskQueue };
-    bridge = new Bridge({ kafka, temporal, producer, routes: [route], logger, metrics: new Registry() }, { groupId: uniqueName('it-saga-bridge') });
+    bridge = new Bridge({ kafka, temporal, producer, routes: [testPaymentRoute(topics.initiated, taskQueue)], logger, metrics: new Registry() }, { groupId: uniqueName('it-saga-bridge') });
     await bridge.start();
   });
 
@@ -109,47 +89,16 @@ describe('payment saga on the real stack', () => {
     }
     worker?.shutdown();
     await workerRun?.catch(() => undefined);
-    const payments = [...created.payments];
-    const users = [...created.users];
-    const workflows = [...created.workflows];
     if (db) {
-      await db.db.delete(decision).where(inArray(decision.paymentId, payments.length ? payments : ['-']));
-      await db.db.delete(featureLog).where(inArray(featureLog.paymentId, payments.length ? payments : ['-']));
-      await db.db.delete(paymentHold).where(inArray(paymentHold.paymentId, payments.length ? payments : ['-']));
-      await db.db.delete(notification).where(inArray(notification.paymentId, payments.length ? payments : ['-']));
-      await db.db.delete(paymentEvent).where(inArray(paymentEvent.userId, users.length ? users : ['-']));
-      await db.db.delete(riskAdjustment).where(inArray(riskAdjustment.userId, users.length ? users : ['-']));
-      await db.db.delete(userRiskProfile).where(inArray(userRiskProfile.userId, users.length ? users : ['-']));
-      await db.db.delete(compensationLedger).where(inArray(compensationLedger.workflowId, workflows.length ? workflows : ['-']));
+      await deleteSagaRows(db.db, created);
       await db.close();
     }
-    await producer?.disconnect();
-    await models?.close();
-    await nativeConnection?.close();
-    await connection?.close();
-    if (kafka) await deleteTopics(kafka, [...Object.values(topics), dlqTopic(topics.initiated)]).catch(() => undefined);
+    await closeRig({ producer, models, nativeConnections: [nativeConnection], connection, kafka, topics: allTopics });
   });
 
-  /** A user whose profile and recent history make the champion flag: new device abroad, new account, 4 payments in the last minute. */
-  async function riskyUser(eventTime: string): Promise<string> {
-    const userId = uniqueName('it-risky');
-    created.users.add(userId);
-    const t = Date.parse(eventTime);
-    await db.db.insert(userRiskProfile).values({ userId, riskScore: 0.8, homeCountry: 'DE', accountCreatedAt: new Date(t - 3 * DAY), knownDevices: ['dev-home'] });
-    await db.db.insert(paymentEvent).values(
-      [1, 2, 3, 4].map((i) => ({ paymentId: `${userId}-earlier-${i}`, userId, amount: '15.00', currency: 'EUR', eventTime: new Date(t - i * 10_000) })),
-    );
-    return userId;
-  }
-
-  async function benignUser(): Promise<string> {
-    const userId = uniqueName('it-benign');
-    created.users.add(userId);
-    await db.db.insert(userRiskProfile).values({ userId, riskScore: 0.05, homeCountry: 'DE', accountCreatedAt: new Date(Date.now() - 900 * DAY), knownDevices: ['dev-home'] });
-    return userId;
-  }
-
-  const riskyData = (userId: string): Partial<PaymentInitiatedV1> & { userId: string } => ({ userId, amount: 4_800, country: 'NG', merchantCategory: 'crypto', deviceId: 'dev-new' });
+  const riskyUser = (eventTime: string) => fixtures.riskyUser(db.db, eventTime);
+  const benignUser = () => fixtures.benignUser(db.db);
+  const riskyData = riskyPaymentData;
 
   async function produce(events: Array<EventEnvelope<PaymentInitiatedV1>>): Promise<void> {
     await producer.send({ topic: topics.initiated, acks: -1, messages: events.map((e) => ({ key: e.subject, value: JSON.stringify(e) })) });
@@ -261,7 +210,7 @@ describe('payment saga on the real stack', () => {
       Decision: 'FLAG',
       ModelVersion: 'fraud-it-1',
       PaymentId: flagged[0].data.paymentId,
-      UserId: pseudonymize(flagged[0].data.userId, PII_KEY),
+      UserId: pseudonymize(flagged[0].data.userId, INTEGRATION_PII_KEY),
       CorrelationId: flagged[0].correlationid,
       KafkaTopic: topics.initiated,
     });

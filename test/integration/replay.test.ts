@@ -18,26 +18,20 @@ import { createEvent, paymentInitiatedV1, type EventEnvelope, type PaymentInitia
 import { registerReplayCommands, replayParams, startOrAttachReplay, followReplay } from '../../src/cli/commands/replay';
 import { createDb, type DbHandle } from '../../src/db/client';
 import {
-  compensationLedger,
   decision,
   featureLog,
   label,
   modelAlias,
   modelAliasHistory,
   modelVersion,
-  notification,
-  paymentEvent,
   paymentHold,
   replayBadEvent,
   replayDecision,
   replayReport,
-  riskAdjustment,
   userRiskProfile,
 } from '../../src/db/schema';
 import { Bridge } from '../../src/kafka/bridge';
 import { connectProducer } from '../../src/kafka/producer';
-import { productRoutes } from '../../src/kafka/product-routes';
-import type { StartRoute } from '../../src/kafka/routes';
 import { dlqTopic } from '../../src/kafka/topics';
 import { evaluateScores } from '../../src/model/metrics';
 import { exportOnnx } from '../../src/model/onnx-export';
@@ -49,13 +43,12 @@ import { createLogger } from '../../src/observability/logger';
 import { bundleWorkflows } from '../../workers/bundle-workflows';
 import { progressQuery, type RebuildReport, type ReplayJobParams, type ReplayReport, type ScoreReport } from '../../workflows/replay-job.messages';
 import { createTopics, deleteTopics, testKafka } from '../helpers/kafka';
+import { closeRig, DAY, deleteSagaRows, INTEGRATION_PII_KEY, testPaymentRoute } from '../helpers/saga-rig';
 import { testStackEnv, uniqueName } from '../helpers/stack-env';
 import { eventually } from '../helpers/wait';
 
 const stackEnv = testStackEnv();
 const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
-const PII_KEY = 'integration-pii-key-0123456789';
-const DAY = 86_400_000;
 const modelName = uniqueName('fraud-it-replay');
 const USERS = 16;
 const WAVES = 4;
@@ -148,10 +141,10 @@ describe('replay and backfill on the real stack', () => {
       namespace: stackEnv.temporalNamespace,
       taskQueue: sagaQueue,
       workflowBundle,
-      activities: createActivities({ db: db.db, producer, models, piiHashKey: PII_KEY, modelName, logger, topics: sagaTopics }),
+      activities: createActivities({ db: db.db, producer, models, piiHashKey: INTEGRATION_PII_KEY, modelName, logger, topics: sagaTopics }),
     });
     sagaRun = sagaWorker.run();
-    const route = { ...(productRoutes({ piiHashKey: PII_KEY })[0] as StartRoute), topic, taskQueue: sagaQueue };
+    const route = testPaymentRoute(topic, sagaQueue);
     bridge = new Bridge({ kafka, temporal: client, producer, routes: [route], logger, metrics: new Registry() }, { groupId: uniqueName('it-replay-bridge') });
     await bridge.start();
 
@@ -231,26 +224,14 @@ describe('replay and backfill on the real stack', () => {
       await d.delete(replayDecision).where(inArray(replayDecision.replayId, ids));
       await d.delete(replayBadEvent).where(inArray(replayBadEvent.replayId, ids));
       await d.delete(replayReport).where(inArray(replayReport.replayId, ids));
-      const wfs = (await d.select({ w: decision.workflowId }).from(decision).where(inArray(decision.paymentId, payments))).map((r) => r.w);
-      await d.delete(decision).where(inArray(decision.paymentId, payments));
-      await d.delete(label).where(inArray(label.paymentId, payments));
-      await d.delete(featureLog).where(inArray(featureLog.paymentId, payments));
-      await d.delete(paymentHold).where(inArray(paymentHold.paymentId, payments));
-      await d.delete(notification).where(inArray(notification.paymentId, payments));
-      await d.delete(paymentEvent).where(inArray(paymentEvent.userId, users));
-      await d.delete(riskAdjustment).where(inArray(riskAdjustment.userId, users));
-      await d.delete(userRiskProfile).where(inArray(userRiskProfile.userId, users));
-      if (wfs.length) await d.delete(compensationLedger).where(inArray(compensationLedger.workflowId, wfs));
+      const workflows = (await d.select({ w: decision.workflowId }).from(decision).where(inArray(decision.paymentId, payments))).map((r) => r.w);
+      await deleteSagaRows(d, { payments, users, workflows });
       await d.delete(modelAlias).where(eq(modelAlias.modelName, modelName));
       await d.delete(modelAliasHistory).where(eq(modelAliasHistory.modelName, modelName));
       await d.delete(modelVersion).where(eq(modelVersion.modelName, modelName));
       await db.close();
     }
-    await producer?.disconnect();
-    await models?.close();
-    await nativeConnection?.close();
-    await connection?.close();
-    if (kafka) await deleteTopics(kafka, [topic, dlqTopic(topic), ...Object.values(sagaTopics)]).catch(() => undefined);
+    await closeRig({ producer, models, nativeConnections: [nativeConnection], connection, kafka, topics: [topic, dlqTopic(topic), ...Object.values(sagaTopics)] });
   });
 
   let baseline: ScoreReport;

@@ -11,23 +11,19 @@ import { Registry } from 'prom-client';
 import { createActivities } from '../../activities';
 import { createEvent, paymentInitiatedV1, type EventEnvelope, type PaymentInitiatedV1 } from '../../schemas';
 import { createDb, type DbHandle } from '../../src/db/client';
-import { decision, featureLog, paymentEvent, userRiskProfile } from '../../src/db/schema';
+import { decision, userRiskProfile } from '../../src/db/schema';
 import { Bridge } from '../../src/kafka/bridge';
 import { connectProducer } from '../../src/kafka/producer';
-import { productRoutes } from '../../src/kafka/product-routes';
-import type { StartRoute } from '../../src/kafka/routes';
-import { dlqTopic } from '../../src/kafka/topics';
 import { ModelRuntime } from '../../src/model/runtime';
 import { createLogger } from '../../src/observability/logger';
 import { bundleWorkflows } from '../../workers/bundle-workflows';
-import { committedOffsets, createTopics, deleteTopics, testKafka } from '../helpers/kafka';
+import { committedOffsets, createTopics, testKafka } from '../helpers/kafka';
+import { closeRig, deleteSagaRows, INTEGRATION_PII_KEY, lowRiskProfile, sagaTestTopics, testPaymentRoute } from '../helpers/saga-rig';
 import { testStackEnv, uniqueName } from '../helpers/stack-env';
 import { eventually } from '../helpers/wait';
 
 const stackEnv = testStackEnv();
 const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
-const PII_KEY = 'integration-pii-key-0123456789';
-const DAY = 86_400_000;
 const PARTITIONS = 6;
 const KEYS = 8;
 
@@ -37,14 +33,7 @@ async function metricSum(registry: Registry, name: string): Promise<number> {
 }
 
 describe('scale-out: two bridges and two workers', () => {
-  const topics = {
-    initiated: uniqueName('it-scale-initiated'),
-    scored: uniqueName('it-scale-scored'),
-    flagged: uniqueName('it-scale-flagged'),
-    flagRetracted: uniqueName('it-scale-retracted'),
-    labeled: uniqueName('it-scale-labeled'),
-  };
-  const allTopics = [...Object.values(topics), dlqTopic(topics.initiated)];
+  const { topics, all: allTopics } = sagaTestTopics('it-scale');
   const taskQueue = uniqueName('it-scale');
   const groupId = uniqueName('it-scale-bridges');
   const users = Array.from({ length: KEYS }, (_, i) => uniqueName(`it-scale-u${i}`));
@@ -68,9 +57,9 @@ describe('scale-out: two bridges and two workers', () => {
     db = createDb(stackEnv.databaseUrl, { max: 6 });
     // No champion: the rules score (the saga's path is the same; this test is about distribution, not the model).
     models = new ModelRuntime({ modelName: 'fraud' });
-    await db.db.insert(userRiskProfile).values(users.map((userId) => ({ userId, riskScore: 0.05, homeCountry: 'DE', accountCreatedAt: new Date(Date.now() - 900 * DAY), knownDevices: ['dev-home'] })));
+    await db.db.insert(userRiskProfile).values(users.map((userId) => lowRiskProfile(userId)));
     const workflowBundle = await bundleWorkflows();
-    const activities = createActivities({ db: db.db, producer, models, piiHashKey: PII_KEY, topics, logger });
+    const activities = createActivities({ db: db.db, producer, models, piiHashKey: INTEGRATION_PII_KEY, topics, logger });
     for (const identity of ['scale-worker-a', 'scale-worker-b']) {
       // A connection per worker, as two worker processes have (the SDK refuses two workers of one queue on one client).
       const nativeConnection = await NativeConnection.connect({ address: stackEnv.temporalAddress });
@@ -87,18 +76,10 @@ describe('scale-out: two bridges and two workers', () => {
     for (const w of workers) w.shutdown();
     await Promise.all(runs.map((r) => r.catch(() => undefined)));
     if (db) {
-      const payments = events.length ? events.map((e) => e.data.paymentId) : ['-'];
-      await db.db.delete(decision).where(inArray(decision.paymentId, payments));
-      await db.db.delete(featureLog).where(inArray(featureLog.paymentId, payments));
-      await db.db.delete(paymentEvent).where(inArray(paymentEvent.userId, users));
-      await db.db.delete(userRiskProfile).where(inArray(userRiskProfile.userId, users));
+      await deleteSagaRows(db.db, { payments: events.map((e) => e.data.paymentId), users, workflows: events.map((e) => `payment-${e.id}`) });
       await db.close();
     }
-    await producer?.disconnect();
-    await models?.close();
-    for (const nc of nativeConnections) await nc.close();
-    await connection?.close();
-    if (kafka) await deleteTopics(kafka, allTopics).catch(() => undefined);
+    await closeRig({ producer, models, nativeConnections, connection, kafka, topics: allTopics });
   });
 
   /** One burst: each key gets `perKey` payments back to back (one send, so per key in production order). */
@@ -116,9 +97,8 @@ describe('scale-out: two bridges and two workers', () => {
 
   async function startBridge(): Promise<{ bridge: Bridge; metrics: Registry }> {
     const metrics = new Registry();
-    const route = { ...(productRoutes({ piiHashKey: PII_KEY })[0] as StartRoute), topic: topics.initiated, taskQueue };
     // A small in-flight limit keeps starts in progress while the group rebalances.
-    const bridge = new Bridge({ kafka, temporal, producer, routes: [route], logger, metrics }, { groupId, maxInFlightPerPartition: 4 });
+    const bridge = new Bridge({ kafka, temporal, producer, routes: [testPaymentRoute(topics.initiated, taskQueue)], logger, metrics }, { groupId, maxInFlightPerPartition: 4 });
     bridges.push(bridge);
     await bridge.start();
     return { bridge, metrics };

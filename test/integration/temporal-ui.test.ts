@@ -3,20 +3,18 @@
 // loop waiting for approval is approved through the UI's "Send a Signal" dialog and the registry shows the promotion.
 // Everything behind the UI is real: Kafka → bridge → worker with the real activities, PostgreSQL, ONNX.
 // Screenshots of every step (and of the page at a failure) land in test-artifacts/e2e/ (gitignored).
-import { randomUUID } from 'node:crypto';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { and, eq, inArray, like } from 'drizzle-orm';
+import { and, eq, like } from 'drizzle-orm';
 import type { Kafka, Producer } from 'kafkajs';
 import type { Browser, Page } from 'playwright-core';
 import { Registry } from 'prom-client';
 import { createActivities } from '../../activities';
 import { createLearningActivities } from '../../activities/learning.activities';
-import { createEvent, paymentInitiatedV1, paymentLabeledV1, type EventEnvelope, type PaymentInitiatedV1 } from '../../schemas';
+import { createEvent, paymentLabeledV1 } from '../../schemas';
 import { createDb, type DbHandle } from '../../src/db/client';
 import {
   approval,
-  compensationLedger,
   decision,
   driftReport,
   featureLog,
@@ -26,17 +24,11 @@ import {
   modelAlias,
   modelAliasHistory,
   modelVersion,
-  notification,
-  paymentEvent,
-  paymentHold,
-  riskAdjustment,
-  userRiskProfile,
 } from '../../src/db/schema';
 import { FEATURE_COUNT, FEATURE_NAMES } from '../../src/features/payment-features';
 import { Bridge } from '../../src/kafka/bridge';
 import { connectProducer, publishEvents } from '../../src/kafka/producer';
-import { productRoutes } from '../../src/kafka/product-routes';
-import type { Route, SignalWithStartRoute, StartRoute } from '../../src/kafka/routes';
+import type { Route, SignalWithStartRoute } from '../../src/kafka/routes';
 import { dlqTopic } from '../../src/kafka/topics';
 import { buildReferenceProfile } from '../../src/model/drift';
 import { evaluateScores } from '../../src/model/metrics';
@@ -58,15 +50,14 @@ import {
   type LearningLoopStatus,
 } from '../../workflows/learning-loop.messages';
 import { launchChromium, screenshot } from '../helpers/browser';
-import { createTopics, deleteTopics, testKafka } from '../helpers/kafka';
+import { createTopics, testKafka } from '../helpers/kafka';
+import { closeRig, deleteSagaRows, INTEGRATION_PII_KEY, SagaFixtures, sagaTestTopics, testPaymentRoute } from '../helpers/saga-rig';
 import { testStackEnv, uniqueName } from '../helpers/stack-env';
 import { eventually } from '../helpers/wait';
 
 const stackEnv = testStackEnv();
 const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
-const PII_KEY = 'integration-pii-key-0123456789';
 const APPROVER = 'risk-lead@example.com';
-const DAY = 86_400_000;
 const ROWS = 2_000;
 /** The UI is slow on a loaded 2-core machine: wait generously, never assert how long anything took. */
 const UI_TIMEOUT = 60_000;
@@ -80,14 +71,8 @@ function temporalUi(): string {
 
 const modelName = uniqueName('fraud-ui-learn');
 const paymentPrefix = `${modelName}-p`;
-const topics = {
-  initiated: uniqueName('it-ui-initiated'),
-  scored: uniqueName('it-ui-scored'),
-  flagged: uniqueName('it-ui-flagged'),
-  flagRetracted: uniqueName('it-ui-retracted'),
-  labeled: uniqueName('it-ui-labeled'),
-};
-const allTopics = [...Object.values(topics), dlqTopic(topics.initiated), dlqTopic(topics.labeled)];
+const { topics, all: sagaTopics } = sagaTestTopics('it-ui');
+const allTopics = [...sagaTopics, dlqTopic(topics.labeled)];
 const sagaQueue = uniqueName('it-ui-saga');
 const learningQueue = uniqueName('it-ui-learning');
 
@@ -102,7 +87,8 @@ const learningConfig: LearningLoopConfigInput = {
   watch: { duration: '3s', checkInterval: '1s', minLabeledSamples: 100_000 },
 };
 
-const created = { payments: new Set<string>(), users: new Set<string>(), workflows: new Set<string>() };
+const fixtures = new SagaFixtures('it-ui');
+const { created, payment } = fixtures;
 
 describe('Temporal UI in a real browser', () => {
   const ui = temporalUi();
@@ -144,14 +130,14 @@ describe('Temporal UI in a real browser', () => {
         namespace: ns,
         taskQueue: sagaQueue,
         workflowBundle,
-        activities: createActivities({ db: db.db, producer, models, piiHashKey: PII_KEY, topics, logger }),
+        activities: createActivities({ db: db.db, producer, models, piiHashKey: INTEGRATION_PII_KEY, topics, logger }),
       }),
       Worker.create({ connection: nativeConnection, namespace: ns, taskQueue: learningQueue, workflowBundle, activities: createLearningActivities({ db: db.db, logger, codeVersion: 'it-ui' }) }),
     ]);
     workerRuns = workers.map((w) => w.run());
 
     // The product's routes, pointed at this file's topics and task queues.
-    const sagaRoute: StartRoute = { ...(productRoutes({ piiHashKey: PII_KEY })[0] as StartRoute), topic: topics.initiated, taskQueue: sagaQueue };
+    const sagaRoute = testPaymentRoute(topics.initiated, sagaQueue);
     const labelRoute: SignalWithStartRoute<'payments.labeled'> = {
       mode: 'signalWithStart',
       topic: topics.labeled,
@@ -177,16 +163,7 @@ describe('Temporal UI in a real browser', () => {
     await Promise.all(workerRuns.map((r) => r.catch(() => undefined)));
     if (db) {
       const d = db.db;
-      const payments = [...created.payments, '-'];
-      const users = [...created.users, '-'];
-      await d.delete(decision).where(inArray(decision.paymentId, payments));
-      await d.delete(featureLog).where(inArray(featureLog.paymentId, payments));
-      await d.delete(paymentHold).where(inArray(paymentHold.paymentId, payments));
-      await d.delete(notification).where(inArray(notification.paymentId, payments));
-      await d.delete(paymentEvent).where(inArray(paymentEvent.userId, users));
-      await d.delete(riskAdjustment).where(inArray(riskAdjustment.userId, users));
-      await d.delete(userRiskProfile).where(inArray(userRiskProfile.userId, users));
-      await d.delete(compensationLedger).where(inArray(compensationLedger.workflowId, [...created.workflows, '-']));
+      await deleteSagaRows(d, created);
       await d.delete(decision).where(eq(decision.modelName, modelName));
       await d.delete(label).where(like(label.paymentId, `${paymentPrefix}%`));
       await d.delete(featureLog).where(like(featureLog.paymentId, `${paymentPrefix}%`));
@@ -199,11 +176,7 @@ describe('Temporal UI in a real browser', () => {
       await d.delete(modelVersion).where(eq(modelVersion.modelName, modelName));
       await db.close();
     }
-    await producer?.disconnect();
-    await models?.close();
-    await nativeConnection?.close();
-    await connection?.close();
-    if (kafka) await deleteTopics(kafka, allTopics).catch(() => undefined);
+    await closeRig({ producer, models, nativeConnections: [nativeConnection], connection, kafka, topics: allTopics });
   });
 
   async function newPage(): Promise<Page> {
@@ -237,31 +210,8 @@ describe('Temporal UI in a real browser', () => {
   /** Text rendered inside one of the UI's markdown iframes (summary, details). */
   const frameText = (page: Page, id: string) => page.frameLocator(`iframe#${id}`).locator('body');
 
-  async function riskyUser(eventTime: string): Promise<string> {
-    const userId = uniqueName('it-ui-risky');
-    created.users.add(userId);
-    const t = Date.parse(eventTime);
-    await db.db.insert(userRiskProfile).values({ userId, riskScore: 0.8, homeCountry: 'DE', accountCreatedAt: new Date(t - 3 * DAY), knownDevices: ['dev-home'] });
-    await db.db.insert(paymentEvent).values([1, 2, 3, 4].map((i) => ({ paymentId: `${userId}-earlier-${i}`, userId, amount: '15.00', currency: 'EUR', eventTime: new Date(t - i * 10_000) })));
-    return userId;
-  }
-
-  async function benignUser(): Promise<string> {
-    const userId = uniqueName('it-ui-benign');
-    created.users.add(userId);
-    await db.db.insert(userRiskProfile).values({ userId, riskScore: 0.05, homeCountry: 'DE', accountCreatedAt: new Date(Date.now() - 900 * DAY), knownDevices: ['dev-home'] });
-    return userId;
-  }
-
-  function payment(data: Partial<PaymentInitiatedV1> & { userId: string }, eventTime: string): EventEnvelope<PaymentInitiatedV1> {
-    const e = createEvent(paymentInitiatedV1, {
-      source: 'urn:it-ui',
-      data: { paymentId: `pay-${randomUUID()}`, merchantId: 'merch-1', amount: 20, currency: 'EUR', country: 'DE', merchantCategory: 'grocery', deviceId: 'dev-home', eventTime, ...data },
-    });
-    created.payments.add(e.data.paymentId);
-    created.workflows.add(`payment-${e.id}`);
-    return e;
-  }
+  const riskyUser = (eventTime: string) => fixtures.riskyUser(db.db, eventTime);
+  const benignUser = () => fixtures.benignUser(db.db);
 
   it('finds a flagged payment saga by its search attributes and shows its summary and details', async () => {
     const eventTime = new Date().toISOString();
@@ -284,7 +234,7 @@ describe('Temporal UI in a real browser', () => {
     const page = await newPage();
     try {
       // 1. The list, filtered on our search attributes: only the flagged saga of this topic, not the approved one.
-      const hashedUser = pseudonymize(riskyId, PII_KEY);
+      const hashedUser = pseudonymize(riskyId, INTEGRATION_PII_KEY);
       const query = `WorkflowType="paymentSaga" AND KafkaTopic="${topics.initiated}" AND Decision="FLAG" AND RiskScore > 0.85`;
       expect(await listWorkflows(page, query, (ids) => ids.includes(flaggedId))).toEqual([flaggedId]);
       await screenshot(page, '01-saga-list-flagged');

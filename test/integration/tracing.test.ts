@@ -7,7 +7,6 @@ import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { inArray } from 'drizzle-orm';
 import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { Writable } from 'node:stream';
 import pino from 'pino';
@@ -15,12 +14,8 @@ import { Registry } from 'prom-client';
 import { createActivities } from '../../activities';
 import { createEvent, paymentInitiatedV1, type EventEnvelope, type PaymentInitiatedV1 } from '../../schemas';
 import { createDb, type DbHandle } from '../../src/db/client';
-import { compensationLedger, decision, featureLog, notification, paymentEvent, paymentHold, riskAdjustment, userRiskProfile } from '../../src/db/schema';
 import { Bridge } from '../../src/kafka/bridge';
 import { connectProducer } from '../../src/kafka/producer';
-import { productRoutes } from '../../src/kafka/product-routes';
-import type { StartRoute } from '../../src/kafka/routes';
-import { dlqTopic } from '../../src/kafka/topics';
 import { exportOnnx } from '../../src/model/onnx-export';
 import { ModelRuntime } from '../../src/model/runtime';
 import { generateTrainingSet } from '../../src/model/synthetic';
@@ -30,13 +25,12 @@ import { createTracing, SERVICE_NAMES, startProducerSpan, type Tracing } from '.
 import { connectTemporal } from '../../src/temporal/client';
 import { bundleWorkflows } from '../../workers/bundle-workflows';
 import { resolveReviewUpdate, statusQuery } from '../../workflows/payment-saga.messages';
-import { createTopics, deleteTopics, readTopic, testKafka } from '../helpers/kafka';
+import { createTopics, readTopic, testKafka } from '../helpers/kafka';
+import { closeRig, deleteSagaRows, INTEGRATION_PII_KEY, sagaTestTopics, seedRiskyUser, testPaymentRoute } from '../helpers/saga-rig';
 import { testStackEnv, uniqueName } from '../helpers/stack-env';
 import { eventually } from '../helpers/wait';
 
 const stackEnv = testStackEnv();
-const PII_KEY = 'integration-pii-key-0123456789';
-const DAY = 86_400_000;
 
 /** Log lines the bridge and the activities write, parsed: they must carry the trace and correlation ids. */
 const logLines: Array<Record<string, unknown>> = [];
@@ -51,13 +45,7 @@ const logger = pino(
 );
 
 describe('tracing on the real stack', () => {
-  const topics = {
-    initiated: uniqueName('it-trace-initiated'),
-    scored: uniqueName('it-trace-scored'),
-    flagged: uniqueName('it-trace-flagged'),
-    flagRetracted: uniqueName('it-trace-retracted'),
-    labeled: uniqueName('it-trace-labeled'),
-  };
+  const { topics, all: allTopics } = sagaTestTopics('it-trace');
   const taskQueue = uniqueName('it-trace');
   const exporter = new InMemorySpanExporter();
   const processor = new SimpleSpanProcessor(exporter);
@@ -84,7 +72,7 @@ describe('tracing on the real stack', () => {
     bridgeTracing = createTracing({ serviceName: SERVICE_NAMES.bridge, spanProcessors: [processor] });
     workerTracing = createTracing({ serviceName: SERVICE_NAMES.worker, spanProcessors: [processor] });
     kafka = testKafka();
-    await createTopics(kafka, [...Object.values(topics), dlqTopic(topics.initiated)], 3);
+    await createTopics(kafka, allTopics, 3);
     [producer, { client: temporal, connection }, nativeConnection] = await Promise.all([
       connectProducer(kafka),
       connectTemporal({ address: stackEnv.temporalAddress, namespace: stackEnv.temporalNamespace }, { interceptors: bridgeTracing.clientInterceptors() }),
@@ -102,12 +90,11 @@ describe('tracing on the real stack', () => {
       namespace: stackEnv.temporalNamespace,
       taskQueue,
       workflowBundle,
-      activities: createActivities({ db: db.db, producer, models, piiHashKey: PII_KEY, topics, logger }),
+      activities: createActivities({ db: db.db, producer, models, piiHashKey: INTEGRATION_PII_KEY, topics, logger }),
       ...workerTracing.workerOptions(),
     });
     workerRun = worker.run();
-    const route = { ...(productRoutes({ piiHashKey: PII_KEY })[0] as StartRoute), topic: topics.initiated, taskQueue };
-    bridge = new Bridge({ kafka, temporal, producer, routes: [route], logger, metrics: new Registry(), tracer: bridgeTracing.tracer }, { groupId: uniqueName('it-trace-bridge') });
+    bridge = new Bridge({ kafka, temporal, producer, routes: [testPaymentRoute(topics.initiated, taskQueue)], logger, metrics: new Registry(), tracer: bridgeTracing.tracer }, { groupId: uniqueName('it-trace-bridge') });
     await bridge.start();
   });
 
@@ -117,31 +104,17 @@ describe('tracing on the real stack', () => {
     worker?.shutdown();
     await workerRun?.catch(() => undefined);
     if (db) {
-      const pay = paymentIds.length ? paymentIds : ['-'];
-      await db.db.delete(decision).where(inArray(decision.paymentId, pay));
-      await db.db.delete(featureLog).where(inArray(featureLog.paymentId, pay));
-      await db.db.delete(paymentHold).where(inArray(paymentHold.paymentId, pay));
-      await db.db.delete(notification).where(inArray(notification.paymentId, pay));
-      await db.db.delete(paymentEvent).where(inArray(paymentEvent.userId, [userId]));
-      await db.db.delete(riskAdjustment).where(inArray(riskAdjustment.userId, [userId]));
-      await db.db.delete(userRiskProfile).where(inArray(userRiskProfile.userId, [userId]));
-      await db.db.delete(compensationLedger).where(inArray(compensationLedger.workflowId, workflowIds.length ? workflowIds : ['-']));
+      await deleteSagaRows(db.db, { payments: paymentIds, users: [userId], workflows: workflowIds });
       await db.close();
     }
-    await producer?.disconnect();
-    await models?.close();
-    await nativeConnection?.close();
-    await connection?.close();
+    await closeRig({ producer, models, nativeConnections: [nativeConnection], connection, kafka, topics: allTopics });
     for (const t of [cli, bridgeTracing, workerTracing]) await t?.shutdown();
-    if (kafka) await deleteTopics(kafka, [...Object.values(topics), dlqTopic(topics.initiated)]).catch(() => undefined);
   });
 
   it('follows one flagged payment from the producer to the payments.flagged record in one trace', async () => {
     // A user the champion flags: new device abroad, young account, four payments in the last minute.
     const eventTime = new Date().toISOString();
-    const t = Date.parse(eventTime);
-    await db.db.insert(userRiskProfile).values({ userId, riskScore: 0.8, homeCountry: 'DE', accountCreatedAt: new Date(t - 3 * DAY), knownDevices: ['dev-home'] });
-    await db.db.insert(paymentEvent).values([1, 2, 3, 4].map((i) => ({ paymentId: `${userId}-earlier-${i}`, userId, amount: '15.00', currency: 'EUR', eventTime: new Date(t - i * 10_000) })));
+    await seedRiskyUser(db.db, userId, eventTime);
     const data: PaymentInitiatedV1 = { paymentId: `pay-${randomUUID()}`, userId, merchantId: 'merch-1', amount: 4_800, currency: 'EUR', country: 'NG', merchantCategory: 'crypto', deviceId: 'dev-new', eventTime };
     const event: EventEnvelope<PaymentInitiatedV1> = createEvent(paymentInitiatedV1, { source: 'urn:it', data });
     const workflowId = `payment-${event.id}`;
