@@ -28,6 +28,8 @@ export interface DecisionRow {
   paymentId: string;
   workflowId: string;
   compensations: string[];
+  /** approved, in-review, …, compensated (the saga undid its effects after a step failed for good) */
+  status?: string;
 }
 
 export interface DlqRecordInfo {
@@ -63,13 +65,17 @@ export interface ChaosObservations {
   source: SourceRecord[];
   workflows: WorkflowRun[];
   decisions: DecisionRow[];
-  holds: Array<{ paymentId: string }>;
+  holds: Array<{ paymentId: string; status?: string }>;
   notifications: Array<{ paymentId: string; kind: string }>;
   /** every payments.flagged record; `at` = its Kafka timestamp (when the producer created it) */
   flagged: Array<{ paymentId: string; eventId: string; at?: number; where?: string }>;
   /** payments.scored records (optional): repeated copies are reported, not failed (the contract is per event id) */
   scored?: Array<{ paymentId: string; eventId: string }>;
   ledger: Array<{ workflowId: string; step: string; outcome: string }>;
+  /** every payments.flag-retracted record (optional) */
+  retracted?: Array<{ paymentId: string; eventId: string }>;
+  /** A fault that must make sagas compensate ran (reject-notifications): none compensating means it tested nothing. */
+  requireCompensation?: boolean;
   dlq: DlqRecordInfo[];
   commitSamples: CommitSample[];
   learning?: LearningObservation;
@@ -174,6 +180,19 @@ export function checkInvariants(o: ChaosObservations): InvariantReport {
   }
   duplicates += over(succeeded).length;
   add('every compensation ran exactly once', compensationProblems, `${[...succeeded.keys()].length} compensations`);
+
+  // 3b a compensated saga left nothing behind: its hold released, its payments.flagged retracted exactly once.
+  const compensated = o.decisions.filter((d) => d.status === 'compensated');
+  const holdStatus = new Map(o.holds.map((h) => [h.paymentId, h.status]));
+  const retractions = countBy(o.retracted ?? [], (r) => r.paymentId);
+  const undoProblems: string[] = [];
+  for (const d of compensated) {
+    if (d.compensations.includes('release-hold') && holdStatus.get(d.paymentId) !== 'released') undoProblems.push(`${d.paymentId}: hold ${holdStatus.get(d.paymentId) ?? 'missing'}`);
+    if (o.retracted && d.compensations.includes('retract-flag') && retractions.get(d.paymentId) !== 1) undoProblems.push(`${d.paymentId}: ${retractions.get(d.paymentId) ?? 0} flag retractions`);
+  }
+  duplicates += [...retractions.values()].filter((n) => n > 1).length;
+  if (o.requireCompensation && compensated.length === 0) undoProblems.push('the reject-notifications fault made no saga compensate (nothing was tested)');
+  add('compensated sagas released their hold and retracted their flag', undoProblems, `${compensated.length} compensated saga(s)`);
 
   // 4 every poison record is in the DLQ with its reason; no valid record is.
   const dlqByOrigin = new Map<string, DlqRecordInfo[]>();

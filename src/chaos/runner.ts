@@ -22,7 +22,7 @@ import { connectTemporal } from '../temporal/client';
 import { ManagedChild } from './children';
 import { buildRecords, CHAOS_INDEX_HEADER, type ChaosRecord } from './events';
 import { checkInvariants, type ChaosObservations, type CommitSample, type InvariantReport, type LearningObservation } from './invariants';
-import { planFaults, planStream, type FaultKind, type PlannedFault } from './schedule';
+import { planFaults, planStream, REJECT_NOTIFICATIONS_MS, type FaultKind, type PlannedFault } from './schedule';
 import { headerString, readTopicSnapshot } from '../kafka/topic-snapshot';
 
 export interface ChaosOptions {
@@ -76,6 +76,8 @@ export async function runChaos(root: string, options: ChaosOptions, say: (line: 
       await state.producer?.disconnect().catch(() => undefined);
       await state.admin?.disconnect().catch(() => undefined);
       await state.closeTemporal?.().catch(() => undefined);
+      // An interrupted reject-notifications fault must not leave its trigger in kept data.
+      if (state.db) await rejectFraudCaseNotifications(state.db, false).catch(() => undefined);
       await state.db?.close().catch(() => undefined);
       if (!ownsHome) return;
       // A failed run's logs outlive the throw-away stack: the invariants say what went wrong, the logs say why.
@@ -154,7 +156,7 @@ export async function runChaos(root: string, options: ChaosOptions, say: (line: 
       f.startedAtS = elapsed();
       log(`FAULT ${f.kind} at event ${f.atEvent}`);
       try {
-        await injectFault(f, { stack: state.stack!, paths, worker, bridge, pauseMs: options.pauseSeconds * 1000, log, setPaused: (pid) => (state.pausedPid = pid) });
+        await injectFault(f, { stack: state.stack!, paths, worker, bridge, db, pauseMs: options.pauseSeconds * 1000, log, setPaused: (pid) => (state.pausedPid = pid) });
         f.recoveredAtS = elapsed();
         log(`recovered from ${f.kind} after ${(f.recoveredAtS - f.startedAtS).toFixed(0)} s`);
       } catch (err) {
@@ -221,7 +223,8 @@ export async function runChaos(root: string, options: ChaosOptions, say: (line: 
     await sampler;
     log(drained ? `drained in ${drainSeconds.toFixed(0)} s; collecting what happened` : 'not drained (stalled); checking anyway');
 
-    const observations = await collect({ kafka, db, client, modelName: options.modelName, records, plan, samples, expectedLabels });
+    const requireCompensation = faults.some((f) => f.kind === 'reject-notifications' && !f.error);
+    const observations = await collect({ kafka, db, client, modelName: options.modelName, records, plan, samples, expectedLabels, requireCompensation });
     const report = checkInvariants(observations);
     printSummary(say, { options, faults, report, valid: valid.length, poison: records.length - valid.length, labels: expectedLabels, streamSeconds: (streamEnded - streamStarted) / 1000, drainSeconds, drained, totalSeconds: elapsed(), exits: state.children.map((c) => `${c.name} ${c.unexpectedExits}`).join(', ') });
     const ok = report.ok && drained && faults.every((f) => !f.error);
@@ -257,8 +260,17 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
 
 async function injectFault(
   f: PlannedFault,
-  ctx: { stack: ThrowawayStack; paths: ReturnType<typeof stackPaths>; worker: ManagedChild; bridge: ManagedChild; pauseMs: number; log: (line: string) => void; setPaused: (pid: number | undefined) => void },
+  ctx: { stack: ThrowawayStack; paths: ReturnType<typeof stackPaths>; worker: ManagedChild; bridge: ManagedChild; db: DbHandle; pauseMs: number; log: (line: string) => void; setPaused: (pid: number | undefined) => void },
 ): Promise<void> {
+  if (f.kind === 'reject-notifications') {
+    await rejectFraudCaseNotifications(ctx.db, true);
+    try {
+      await sleep(REJECT_NOTIFICATIONS_MS);
+    } finally {
+      await rejectFraudCaseNotifications(ctx.db, false);
+    }
+    return;
+  }
   if (f.kind === 'worker' || f.kind === 'bridge') {
     const target = f.kind === 'worker' ? ctx.worker : ctx.bridge;
     await target.kill9();
@@ -284,6 +296,26 @@ async function injectFault(
   await sleep(f.downMs);
   // Restart through the component's own start: same ports, same data directory (Temporal's SQLite file).
   await component.start((line) => ctx.log(`  ${line}`));
+}
+
+/**
+ * A dependency that refuses work for longer than the retry budget, the way a saga meets it: a trigger makes
+ * PostgreSQL reject every new fraud-case notification (the saga's notify step), nothing else.
+ */
+async function rejectFraudCaseNotifications(db: DbHandle, reject: boolean): Promise<void> {
+  if (!reject) {
+    await db.pool.query('drop trigger if exists chaos_reject_fraud_case on notification; drop function if exists chaos_reject_fraud_case()');
+    return;
+  }
+  await db.pool.query(`create or replace function chaos_reject_fraud_case() returns trigger language plpgsql as $$
+    begin raise exception 'chaos: fraud-case notifications are refused' using errcode = 'P0001'; end $$`);
+  await db.pool.query(`create trigger chaos_reject_fraud_case before insert on notification for each row when (new.kind = 'fraud-case') execute function chaos_reject_fraud_case()`);
+}
+
+/** Payment id and envelope id of a record of one of the saga's topics. */
+function paymentEventRef(r: { value: Buffer | null }): { paymentId: string; eventId: string } {
+  const e = JSON.parse(r.value?.toString() ?? '{}') as { id?: string; data?: { paymentId?: string } };
+  return { paymentId: e.data?.paymentId ?? '?', eventId: e.id ?? '?' };
 }
 
 /** Every second: the group's committed offsets, then the DLQ's end offsets (in that order; see invariants.ts). */
@@ -374,12 +406,14 @@ async function collect(o: {
   plan: ReturnType<typeof planStream>;
   samples: CommitSample[];
   expectedLabels: number;
+  requireCompensation: boolean;
 }): Promise<ChaosObservations> {
-  const [source, dlq, flagged, scored] = await Promise.all([
+  const [source, dlq, flagged, scored, retracted] = await Promise.all([
     readTopicSnapshot(o.kafka, TOPICS.paymentsInitiated, { timeoutMs: 120_000, groupPrefix: 'mainspring-chaos-reader' }),
     readTopicSnapshot(o.kafka, dlqTopic(TOPICS.paymentsInitiated), { timeoutMs: 120_000, groupPrefix: 'mainspring-chaos-reader' }),
     readTopicSnapshot(o.kafka, TOPICS.paymentsFlagged, { timeoutMs: 120_000, groupPrefix: 'mainspring-chaos-reader' }),
     readTopicSnapshot(o.kafka, TOPICS.paymentsScored, { timeoutMs: 120_000, groupPrefix: 'mainspring-chaos-reader' }),
+    readTopicSnapshot(o.kafka, TOPICS.paymentsFlagRetracted, { timeoutMs: 120_000, groupPrefix: 'mainspring-chaos-reader' }),
   ]);
   const workflows: ChaosObservations['workflows'] = [];
   for await (const w of o.client.workflow.list({ query: `WorkflowType = 'paymentSaga'` })) {
@@ -387,8 +421,8 @@ async function collect(o: {
     workflows.push({ workflowId: w.workflowId, runId: w.runId, paymentId, startTimeMs: w.startTime.getTime(), status: w.status.name });
   }
   const q = async <T extends object>(text: string) => (await o.db.pool.query<T>(text)).rows;
-  const decisions = await q<{ payment_id: string; workflow_id: string; compensations: Array<{ step: string }> }>('select payment_id, workflow_id, compensations from decision');
-  const holds = await q<{ payment_id: string }>('select payment_id from payment_hold');
+  const decisions = await q<{ payment_id: string; workflow_id: string; status: string; compensations: Array<{ step: string }> }>('select payment_id, workflow_id, status, compensations from decision');
+  const holds = await q<{ payment_id: string; status: string }>('select payment_id, status from payment_hold');
   const notifications = await q<{ payment_id: string; kind: string }>('select payment_id, kind from notification');
   const ledger = await q<{ workflow_id: string; step: string; outcome: string }>('select workflow_id, step, outcome from compensation_ledger');
   const [{ n: storedLabels }] = await q<{ n: number }>('select count(*)::int as n from label');
@@ -403,17 +437,16 @@ async function collect(o: {
     poison: o.plan.filter((p) => p.kind !== 'valid').map((p) => ({ index: p.index, kind: p.kind })),
     source: source.map((r) => ({ partition: r.partition, offset: r.offset, index: Number(headerString(r.headers, CHAOS_INDEX_HEADER) ?? -1) })),
     workflows,
-    decisions: decisions.map((d) => ({ paymentId: d.payment_id, workflowId: d.workflow_id, compensations: d.compensations.map((c) => c.step) })),
-    holds: holds.map((h) => ({ paymentId: h.payment_id })),
+    decisions: decisions.map((d) => ({ paymentId: d.payment_id, workflowId: d.workflow_id, status: d.status, compensations: d.compensations.map((c) => c.step) })),
+    holds: holds.map((h) => ({ paymentId: h.payment_id, status: h.status })),
     notifications: notifications.map((n) => ({ paymentId: n.payment_id, kind: n.kind })),
     flagged: flagged.map((r) => {
       const e = JSON.parse(r.value?.toString() ?? '{}') as { id?: string; data?: { paymentId?: string } };
       return { paymentId: e.data?.paymentId ?? '?', eventId: e.id ?? '?', at: r.timestamp === undefined ? undefined : Number(r.timestamp), where: `${r.partition}/${r.offset}` };
     }),
-    scored: scored.map((r) => {
-      const e = JSON.parse(r.value?.toString() ?? '{}') as { id?: string; data?: { paymentId?: string } };
-      return { paymentId: e.data?.paymentId ?? '?', eventId: e.id ?? '?' };
-    }),
+    scored: scored.map(paymentEventRef),
+    retracted: retracted.map(paymentEventRef),
+    requireCompensation: o.requireCompensation,
     ledger: ledger.map((l) => ({ workflowId: l.workflow_id, step: l.step, outcome: l.outcome })),
     dlq: dlq.map((r) => ({
       partition: r.partition,
@@ -432,7 +465,7 @@ function printSummary(
   s: { options: ChaosOptions; faults: FaultRecord[]; report: InvariantReport; valid: number; poison: number; labels: number; streamSeconds: number; drainSeconds: number; drained: boolean; totalSeconds: number; exits: string },
 ): void {
   say('\nfaults injected');
-  say(table(s.faults.map((f) => ({ kind: f.kind, 'at event': f.atEvent, 'at (s)': f.startedAtS?.toFixed(0), 'recovered (s)': f.recoveredAtS?.toFixed(0), 'down (ms)': f.kind === 'pause-temporal' ? s.options.pauseSeconds * 1000 : f.downMs, error: f.error }))));
+  say(table(s.faults.map((f) => ({ kind: f.kind, 'at event': f.atEvent, 'at (s)': f.startedAtS?.toFixed(0), 'recovered (s)': f.recoveredAtS?.toFixed(0), 'down (ms)': f.kind === 'pause-temporal' ? s.options.pauseSeconds * 1000 : f.kind === 'reject-notifications' ? REJECT_NOTIFICATIONS_MS : f.downMs, error: f.error }))));
   say('\ninvariants');
   say(table(s.report.checks.map((c) => ({ check: c.name, result: c.info ? 'info' : c.ok ? 'ok' : 'FAILED', detail: c.detail }))));
   say('\nsummary');

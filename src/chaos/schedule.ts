@@ -2,7 +2,17 @@
 // bursts are, which payments get a label, when each fault fires). Same seed → same plan, so a failing run can be
 // replayed with the command it prints.
 
-export const FAULT_KINDS = ['worker', 'bridge', 'temporal', 'kafka', 'postgres', 'pause-temporal'] as const;
+export const FAULT_KINDS = ['worker', 'bridge', 'temporal', 'kafka', 'postgres', 'pause-temporal', 'reject-notifications'] as const;
+
+/**
+ * How long `reject-notifications` makes PostgreSQL refuse fraud-case notifications: longer than the saga's effect
+ * retry budget (6 attempts, ~7 s of backoff; workflows/lib/activity-profiles.ts), so the sagas flagged early in the
+ * window give up notifying and compensate what they did (hold, payments.flagged, risk raise).
+ */
+export const REJECT_NOTIFICATIONS_MS = 30_000;
+
+/** Faults that last long (their own duration, not downMs): one of each per run. */
+const LONG_FAULTS: readonly FaultKind[] = ['pause-temporal', 'reject-notifications'];
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export const POISON_KINDS = ['not-json', 'envelope-invalid', 'unknown-type', 'unknown-version', 'contract-violation', 'route-mismatch', 'missing-key', 'too-large'] as const;
@@ -80,7 +90,7 @@ export interface FaultPlanOptions {
   seed: number;
   events: number;
   kinds: readonly FaultKind[];
-  /** Faults of each kind (pause-temporal always once: it is long). */
+  /** Faults of each kind (pause-temporal and reject-notifications always once: they are long). */
   perKind: number;
 }
 
@@ -88,7 +98,7 @@ export interface FaultPlanOptions {
 export function planFaults(options: FaultPlanOptions): PlannedFault[] {
   const random = seededRandom(options.seed ^ 0xfa017);
   const kinds = [...new Set(options.kinds)];
-  const faults: FaultKind[] = kinds.flatMap((kind) => Array.from({ length: kind === 'pause-temporal' ? 1 : options.perKind }, () => kind));
+  const faults: FaultKind[] = kinds.flatMap((kind) => Array.from({ length: LONG_FAULTS.includes(kind) ? 1 : options.perKind }, () => kind));
   // Fisher–Yates with the seeded generator: the order of kinds differs between seeds.
   for (let i = faults.length - 1; i > 0; i -= 1) {
     const j = Math.floor(random() * (i + 1));

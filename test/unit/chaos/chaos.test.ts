@@ -11,8 +11,9 @@ describe('chaos plan', () => {
 
   it('schedules every kind inside the stream, in trigger order, pause once', () => {
     const faults = planFaults({ seed: 11, events: 3000, kinds: FAULT_KINDS, perKind: 2 });
-    expect(faults).toHaveLength(FAULT_KINDS.length * 2 - 1);
+    expect(faults).toHaveLength(FAULT_KINDS.length * 2 - 2);
     expect(faults.filter((f) => f.kind === 'pause-temporal')).toHaveLength(1);
+    expect(faults.filter((f) => f.kind === 'reject-notifications')).toHaveLength(1);
     expect(new Set(faults.map((f) => f.kind))).toEqual(new Set(FAULT_KINDS));
     const at = faults.map((f) => f.atEvent);
     expect(at).toEqual([...at].sort((a, b) => a - b));
@@ -137,5 +138,37 @@ describe('chaos invariants', () => {
     const o = clean();
     o.learning = { ...o.learning!, labelsTotal: 2 };
     expect(failed(o)).toEqual(['learning loop consistent']);
+  });
+
+  it('catch a compensated saga that left its hold or its flag behind, and a compensation fault that tested nothing', () => {
+    const compensatedRun = (): ChaosObservations => {
+      const o = clean();
+      o.decisions[1] = { ...o.decisions[1], status: 'compensated', compensations: ['release-hold', 'retract-flag'] };
+      o.ledger.push({ workflowId: 'payment-e2', step: 'retract-flag', outcome: 'succeeded' });
+      o.holds = [{ paymentId: 'p2', status: 'released' }];
+      o.retracted = [{ paymentId: 'p2', eventId: 'r2' }];
+      o.requireCompensation = true;
+      return o;
+    };
+    const undone = 'compensated sagas released their hold and retracted their flag';
+    expect(failed(compensatedRun())).toEqual([]);
+    expect(checkInvariants(compensatedRun()).checks.find((c) => c.name === undone)?.detail).toBe('1 compensated saga(s)');
+
+    const stillHeld = compensatedRun();
+    stillHeld.holds = [{ paymentId: 'p2', status: 'held' }];
+    expect(failed(stillHeld)).toEqual([undone]);
+
+    const notRetracted = compensatedRun();
+    notRetracted.retracted = [];
+    expect(failed(notRetracted)).toEqual([undone]);
+
+    const retractedTwice = compensatedRun();
+    retractedTwice.retracted = [{ paymentId: 'p2', eventId: 'r2' }, { paymentId: 'p2', eventId: 'r2' }];
+    expect(failed(retractedTwice)).toEqual([undone]);
+    expect(checkInvariants(retractedTwice).duplicates).toBe(1);
+
+    const nothingCompensated = clean();
+    nothingCompensated.requireCompensation = true;
+    expect(failed(nothingCompensated)).toEqual([undone]);
   });
 });
