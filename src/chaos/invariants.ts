@@ -76,6 +76,8 @@ export interface ChaosObservations {
   retracted?: Array<{ paymentId: string; eventId: string }>;
   /** A fault that must make sagas compensate ran (reject-notifications): none compensating means it tested nothing. */
   requireCompensation?: boolean;
+  /** Exits of the worker and the bridge that no fault caused, by process (each was restarted by the harness). */
+  unexpectedExits?: Record<string, number>;
   dlq: DlqRecordInfo[];
   commitSamples: CommitSample[];
   learning?: LearningObservation;
@@ -193,6 +195,13 @@ export function checkInvariants(o: ChaosObservations): InvariantReport {
   duplicates += [...retractions.values()].filter((n) => n > 1).length;
   if (o.requireCompensation && compensated.length === 0) undoProblems.push('the reject-notifications fault made no saga compensate (nothing was tested)');
   add('compensated sagas released their hold and retracted their flag', undoProblems, `${compensated.length} compensated saga(s)`);
+
+  // 3c faults are survived, not crashed on: a process that exits on its own is a robustness bug even when the
+  // harness's restart hides it from the other checks.
+  if (o.unexpectedExits) {
+    const crashed = Object.entries(o.unexpectedExits).filter(([, n]) => n > 0).map(([name, n]) => `${name} exited on its own ×${n}`);
+    add('no process exited on its own', crashed, Object.keys(o.unexpectedExits).join(', '));
+  }
 
   // 4 every poison record is in the DLQ with its reason; no valid record is.
   const dlqByOrigin = new Map<string, DlqRecordInfo[]>();

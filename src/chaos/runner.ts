@@ -225,7 +225,7 @@ export async function runChaos(root: string, options: ChaosOptions, say: (line: 
 
     const requireCompensation = faults.some((f) => f.kind === 'reject-notifications' && !f.error);
     const observations = await collect({ kafka, db, client, modelName: options.modelName, records, plan, samples, expectedLabels, requireCompensation });
-    const report = checkInvariants(observations);
+    const report = checkInvariants({ ...observations, unexpectedExits: Object.fromEntries(state.children.map((c) => [c.name, c.unexpectedExits])) });
     printSummary(say, { options, faults, report, valid: valid.length, poison: records.length - valid.length, labels: expectedLabels, streamSeconds: (streamEnded - streamStarted) / 1000, drainSeconds, drained, totalSeconds: elapsed(), exits: state.children.map((c) => `${c.name} ${c.unexpectedExits}`).join(', ') });
     const ok = report.ok && drained && faults.every((f) => !f.error);
     say(ok ? 'chaos run PASSED' : `chaos run FAILED — reproduce with: ${options.reproduce}`);

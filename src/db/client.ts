@@ -21,6 +21,10 @@ export function createDb(databaseUrl: string, options: Omit<PoolConfig, 'connect
   // An idle connection that dies (PostgreSQL restarted) is already dropped by the pool; without a listener its
   // 'error' event would crash the process (found by `mainspring chaos`: the worker died on a PostgreSQL kill).
   pool.on('error', () => undefined);
+  // The pool listens only while a connection is idle: one that dies while checked out (mid-transaction) emits
+  // 'error' with nobody listening, which also ends the process (found by a second chaos run). Its query already
+  // rejects with the error, and the pool drops the broken connection on release.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = drizzle(pool, { schema });
   return { db, pool, close: () => pool.end() };
 }

@@ -171,4 +171,13 @@ describe('chaos invariants', () => {
     nothingCompensated.requireCompensation = true;
     expect(failed(nothingCompensated)).toEqual([undone]);
   });
+
+  it('catch a worker or bridge that exited on its own (a crash the restart would hide)', () => {
+    const o = clean();
+    o.unexpectedExits = { worker: 0, bridge: 0 };
+    expect(failed(o)).toEqual([]);
+    o.unexpectedExits = { worker: 1, bridge: 0 };
+    expect(failed(o)).toEqual(['no process exited on its own']);
+    expect(checkInvariants(o).checks.find((c) => c.name === 'no process exited on its own')?.detail).toContain('worker exited on its own ×1');
+  });
 });
