@@ -10,7 +10,6 @@ import { createHash } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { and, desc, eq, gt, gte, isNotNull, lte, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../src/db/client';
-import type { ModelMetrics as ModelMetricsRecorder } from '../src/observability/model-metrics';
 import { failPermanentFast } from './shared';
 import { approval as approvalTable, learningCycle, learningTrigger } from '../src/db/schema/learning';
 import { modelVersion } from '../src/db/schema/models';
@@ -71,8 +70,6 @@ export interface LearningActivityDeps {
   driftMaxRows?: number;
   /** Actor recorded on alias moves the loop makes on its own. Default "learning-loop". */
   actor?: string;
-  /** Prometheus drift gauges of the worker (per feature); src/observability/model-metrics.ts. */
-  metrics?: Pick<ModelMetricsRecorder, 'drift'>;
 }
 
 /** Error types the workflow must not retry (also listed in workflows/learning/activity-profiles.ts). */
@@ -321,7 +318,6 @@ export function createLearningActivities(deps: LearningActivityDeps) {
       const allScored = usable.every((r) => r.score !== null);
       const report = detectDrift(reference, createMatrix(data, usable.length, FEATURE_COUNT), allScored ? { scores: usable.map((r) => r.score as number) } : {});
       const stored = await recordDriftReport(db, { modelName: input.modelName, championVersion: champion.version, report });
-      deps.metrics?.drift(input.modelName, report);
       logger?.info({ modelName: input.modelName, datasetDrift: report.datasetDrift, share: report.share, rows: report.rows }, 'drift checked');
       return {
         status: 'checked',

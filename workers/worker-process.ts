@@ -4,7 +4,7 @@ import { createLearningActivities } from '../activities/learning.activities';
 import { createReplayActivities } from '../activities/replay.activities';
 import { secretPiiHashKey, type Config } from '../src/config/env';
 import { createDb } from '../src/db/client';
-import { currentLearningPhases } from '../src/db/learning-state';
+import { currentLearningPhases, latestDriftReports } from '../src/db/learning-state';
 import { createKafka } from '../src/kafka/client';
 import { connectProducer } from '../src/kafka/producer';
 import { ShutdownSequence } from '../src/lifecycle/shutdown';
@@ -43,7 +43,7 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
   const metrics = createMetricsRegistry(METRIC_PREFIXES.worker);
   const metricsServer = await serveMetrics(metrics, config.metrics.workerPort, metricsHost(process.env));
   const db = createDb(config.database.url);
-  const modelMetrics = createModelMetrics(metrics, { learningPhases: () => currentLearningPhases(db.db) });
+  const modelMetrics = createModelMetrics(metrics, { learningPhases: () => currentLearningPhases(db.db), latestDrift: () => latestDriftReports(db.db) });
   const tracing = options.tracing ?? createTracing({ serviceName: SERVICE_NAMES.worker, env: process.env, serviceVersion: process.env.MAINSPRING_CODE_VERSION, logger: log });
   // One client for the producer, the publish checks of retried effects and the replay jobs' range reads.
   const kafka = createKafka(config.kafka);
@@ -71,7 +71,7 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
     taskQueue: TASK_QUEUES.learning,
     workflowBundle,
     // Replay jobs run here too: they are batch work like training, and the learning loop starts them as children.
-    activities: { ...createLearningActivities({ db: db.db, logger: log, codeVersion: process.env.MAINSPRING_CODE_VERSION, metrics: modelMetrics }), ...createReplayActivities({ db: db.db, kafka, logger: log }) },
+    activities: { ...createLearningActivities({ db: db.db, logger: log, codeVersion: process.env.MAINSPRING_CODE_VERSION }), ...createReplayActivities({ db: db.db, kafka, logger: log }) },
     dataConverter: temporalDataConverter(config.temporal),
     ...tracing.workerOptions(),
     // Training and drift checks are CPU-bound: one at a time keeps the saga's latency steady on a small machine.

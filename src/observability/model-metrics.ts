@@ -1,5 +1,5 @@
 // Prometheus metrics of the model side of the worker: scoring (latency, fallbacks by reason), drift (one gauge per
-// feature, set by each drift check) and the learning loop's phase (read from the stored cycles at each scrape). Served on the worker's /metrics endpoint next to
+// feature) and the learning loop's phase — the last two read from the stored drift reports and cycles at each scrape. Served on the worker's /metrics endpoint next to
 // Node's default metrics; the Grafana dashboard (deploy/grafana) queries these names.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
@@ -63,6 +63,8 @@ export interface ModelMetricsOptions {
    * then shows the same phase, from its first scrape, whichever worker ran the loop's activities.
    */
   learningPhases?: () => Promise<ReadonlyArray<{ modelName: string; phase: string }>>;
+  /** Each model's latest stored drift report, read at every scrape (src/db/learning-state.ts), for the same reason. */
+  latestDrift?: () => Promise<ReadonlyArray<{ modelName: string; report: DriftObservation; at: Date }>>;
 }
 
 /** Registers the model metrics on the worker's registry. */
@@ -79,14 +81,29 @@ export function createModelMetrics(registry: Registry, options: ModelMetricsOpti
   });
   const scoredRows = new Counter({ name: n.scoredRows, help: 'Rows scored', labelNames: ['model'], registers });
   const fallbacks = new Counter({ name: n.fallbacks, help: 'Rows scored by the rules instead of the model, by reason', labelNames: ['model', 'reason'], registers });
-  const labels = { labelNames: ['model', 'feature', 'statistic'] as const, registers };
+  // With a reader, every drift gauge waits at scrape time for one shared read of the latest stored reports (the
+  // registry collects metrics concurrently), so all of them show the same report.
+  const readDrift = options.latestDrift;
+  const driftShown = new Map<string, number>();
+  let driftRead: Promise<void> | undefined;
+  const refreshDrift = (read: NonNullable<ModelMetricsOptions['latestDrift']>) =>
+    (driftRead ??= (async () => {
+      // A database hiccup keeps the last values rather than failing the whole scrape.
+      for (const d of await read().catch(() => [])) {
+        if (driftShown.get(d.modelName) === d.at.getTime()) continue;
+        driftShown.set(d.modelName, d.at.getTime());
+        setDrift(d.modelName, d.report, d.at);
+      }
+    })().finally(() => (driftRead = undefined)));
+  const fromStore = readDrift ? { collect: () => refreshDrift(readDrift) } : {};
+  const labels = { labelNames: ['model', 'feature', 'statistic'] as const, registers, ...fromStore };
   const driftStatistic = new Gauge({ name: n.driftStatistic, help: 'Drift statistic of a feature in the last drift check (p-value for tests, PSI/JS distance otherwise)', ...labels });
   const driftThreshold = new Gauge({ name: n.driftThreshold, help: 'Threshold the drift statistic is compared with', ...labels });
-  const featureDrifted = new Gauge({ name: n.featureDrifted, help: '1 when the feature drifted in the last drift check', labelNames: ['model', 'feature'], registers });
-  const driftShare = new Gauge({ name: n.driftShare, help: 'Share of checked features that drifted in the last drift check', labelNames: ['model'], registers });
-  const datasetDrift = new Gauge({ name: n.datasetDrift, help: '1 when the last drift check found dataset drift', labelNames: ['model'], registers });
-  const driftRows = new Gauge({ name: n.driftRows, help: 'Rows in the window of the last drift check', labelNames: ['model'], registers });
-  const driftCheckedAt = new Gauge({ name: n.driftCheckedAt, help: 'When the last drift check ran (Unix seconds)', labelNames: ['model'], registers });
+  const featureDrifted = new Gauge({ name: n.featureDrifted, help: '1 when the feature drifted in the last drift check', labelNames: ['model', 'feature'], registers, ...fromStore });
+  const driftShare = new Gauge({ name: n.driftShare, help: 'Share of checked features that drifted in the last drift check', labelNames: ['model'], registers, ...fromStore });
+  const datasetDrift = new Gauge({ name: n.datasetDrift, help: '1 when the last drift check found dataset drift', labelNames: ['model'], registers, ...fromStore });
+  const driftRows = new Gauge({ name: n.driftRows, help: 'Rows in the window of the last drift check', labelNames: ['model'], registers, ...fromStore });
+  const driftCheckedAt = new Gauge({ name: n.driftCheckedAt, help: 'When the last drift check ran (Unix seconds)', labelNames: ['model'], registers, ...fromStore });
   const phases = new Map<string, Set<string>>();
   const setPhase = (model: string, current: string) => {
     const seen = phases.get(model) ?? new Set<string>();
@@ -113,6 +130,26 @@ export function createModelMetrics(registry: Registry, options: ModelMetricsOpti
   // Series of the previous check per model: the statistic can switch (tests ↔ distances with the window size) and a
   // stale series would linger on the dashboard.
   const driftSeries = new Map<string, Array<{ model: string; feature: string; statistic: string }>>();
+  const setDrift = (model: string, report: DriftObservation, at = new Date()) => {
+    for (const old of driftSeries.get(model) ?? []) {
+      driftStatistic.remove(old);
+      driftThreshold.remove(old);
+    }
+    const series: Array<{ model: string; feature: string; statistic: string }> = [];
+    const prediction = report.predictionDrift ? [{ ...report.predictionDrift, name: 'prediction' }] : [];
+    for (const f of [...report.features, ...prediction]) {
+      const labels = { model, feature: f.name, statistic: f.statisticName };
+      series.push(labels);
+      driftStatistic.set(labels, f.statistic);
+      driftThreshold.set(labels, f.threshold);
+      featureDrifted.set({ model, feature: f.name }, f.drifted ? 1 : 0);
+    }
+    driftSeries.set(model, series);
+    driftShare.set({ model }, report.share);
+    datasetDrift.set({ model }, report.datasetDrift ? 1 : 0);
+    driftRows.set({ model }, report.rows);
+    driftCheckedAt.set({ model }, at.getTime() / 1000);
+  };
 
   return {
     scoring: (model) => ({
@@ -122,26 +159,7 @@ export function createModelMetrics(registry: Registry, options: ModelMetricsOpti
         if (o.fallback) fallbacks.inc({ model, reason: o.fallbackReason ?? 'unknown' }, o.rows);
       },
     }),
-    drift: (model, report, at = new Date()) => {
-      for (const old of driftSeries.get(model) ?? []) {
-        driftStatistic.remove(old);
-        driftThreshold.remove(old);
-      }
-      const series: Array<{ model: string; feature: string; statistic: string }> = [];
-      const prediction = report.predictionDrift ? [{ ...report.predictionDrift, name: 'prediction' }] : [];
-      for (const f of [...report.features, ...prediction]) {
-        const labels = { model, feature: f.name, statistic: f.statisticName };
-        series.push(labels);
-        driftStatistic.set(labels, f.statistic);
-        driftThreshold.set(labels, f.threshold);
-        featureDrifted.set({ model, feature: f.name }, f.drifted ? 1 : 0);
-      }
-      driftSeries.set(model, series);
-      driftShare.set({ model }, report.share);
-      datasetDrift.set({ model }, report.datasetDrift ? 1 : 0);
-      driftRows.set({ model }, report.rows);
-      driftCheckedAt.set({ model }, at.getTime() / 1000);
-    },
+    drift: setDrift,
     saga: {
       // A producer clock ahead of ours would give a negative latency: counted as 0 rather than dropped.
       decided: (decision, eventTime) => eventToDecision.observe({ decision }, Math.max(0, (Date.now() - eventTime.getTime()) / 1000)),

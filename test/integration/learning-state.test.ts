@@ -2,8 +2,8 @@
 // PostgreSQL of the test stack.
 import { inArray } from 'drizzle-orm';
 import { createDb, type DbHandle } from '../../src/db/client';
-import { currentLearningPhases } from '../../src/db/learning-state';
-import { learningCycle } from '../../src/db/schema';
+import { currentLearningPhases, latestDriftReports } from '../../src/db/learning-state';
+import { driftReport, learningCycle } from '../../src/db/schema';
 import { testStackEnv, uniqueName } from '../helpers/stack-env';
 
 const running = uniqueName('phase-running');
@@ -16,6 +16,7 @@ beforeAll(() => {
 
 afterAll(async () => {
   await db.db.delete(learningCycle).where(inArray(learningCycle.modelName, [running, ended]));
+  await db.db.delete(driftReport).where(inArray(driftReport.modelName, [running, ended]));
   await db.close();
 });
 
@@ -46,4 +47,18 @@ it('shows the running cycle\'s phase, and idle once the latest cycle ended', asy
   const phases = new Map((await currentLearningPhases(db.db)).map((p) => [p.modelName, p.phase]));
   expect(phases.get(running)).toBe('shadowing');
   expect(phases.get(ended)).toBe('idle');
+});
+
+it('gives each model its latest drift report', async () => {
+  const report = (rows: number) => ({ features: [], predictionDrift: null, share: 0, datasetDrift: rows > 1000, rows }) as unknown as typeof driftReport.$inferInsert.report;
+  const t = Date.now();
+  await db.db.insert(driftReport).values([
+    { modelName: running, championVersion: 'v1', report: report(500), datasetDrift: false, createdAt: new Date(t - 60_000) },
+    { modelName: running, championVersion: 'v1', report: report(2000), datasetDrift: true, createdAt: new Date(t - 1_000) },
+    { modelName: ended, championVersion: 'v1', report: report(700), datasetDrift: false, createdAt: new Date(t - 30_000) },
+  ]);
+  const latest = new Map((await latestDriftReports(db.db)).map((r) => [r.modelName, r]));
+  expect(latest.get(running)?.report.rows).toBe(2000);
+  expect(latest.get(running)?.at.getTime()).toBe(t - 1_000);
+  expect(latest.get(ended)?.report.rows).toBe(700);
 });

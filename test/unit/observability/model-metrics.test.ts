@@ -63,4 +63,23 @@ describe('model metrics', () => {
     failing = true;
     expect(await current()).toEqual(['churn:idle', 'fraud:awaiting-approval']);
   });
+
+  it('reads the latest stored drift report at each scrape: every gauge of one scrape from the same report', async () => {
+    const registry = new Registry();
+    const f = (name: string, statistic: number, drifted: boolean) => ({ name, statisticName: 'psi', statistic, threshold: 0.1, drifted });
+    let latest = { modelName: 'fraud', at: new Date('2026-11-23T10:00:00Z'), report: { features: [f('amount', 0.3, true), f('hour', 0.02, false)], predictionDrift: null, share: 0.5, datasetDrift: true, rows: 900 } };
+    createModelMetrics(registry, { latestDrift: async () => [latest] });
+    const scrape = async () => {
+      const json = await registry.getMetricsAsJSON();
+      const of = (name: string) => (json.find((m) => m.name === name)?.values ?? []) as Array<{ value: number; labels: Record<string, string | number> }>;
+      return {
+        statistics: of('mainspring_model_drift_statistic').map((v) => `${v.labels.feature}=${v.value}`).sort(),
+        rows: of('mainspring_model_drift_window_rows').map((v) => v.value),
+        checkedAt: of('mainspring_model_drift_checked_timestamp_seconds').map((v) => v.value),
+      };
+    };
+    expect(await scrape()).toEqual({ statistics: ['amount=0.3', 'hour=0.02'], rows: [900], checkedAt: [Date.parse('2026-11-23T10:00:00Z') / 1000] });
+    latest = { modelName: 'fraud', at: new Date('2026-11-23T10:05:00Z'), report: { features: [f('amount', 0.05, false)], predictionDrift: null, share: 0, datasetDrift: false, rows: 1200 } };
+    expect(await scrape()).toEqual({ statistics: ['amount=0.05'], rows: [1200], checkedAt: [Date.parse('2026-11-23T10:05:00Z') / 1000] });
+  });
 });
