@@ -2,12 +2,29 @@
 // pointed at them, a customer profile, and cleanup of every table a saga writes and everything the rig opened.
 import type { Connection } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
-import { inArray } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import { randomUUID } from 'node:crypto';
 import type { Kafka, Producer } from 'kafkajs';
 import { createEvent, paymentInitiatedV1, type EventEnvelope, type PaymentInitiatedV1 } from '../../schemas';
 import type { Db } from '../../src/db/client';
-import { compensationLedger, decision, featureLog, label, notification, paymentEvent, paymentHold, riskAdjustment, userRiskProfile } from '../../src/db/schema';
+import {
+  approval,
+  compensationLedger,
+  decision,
+  driftReport,
+  featureLog,
+  label,
+  learningCycle,
+  learningTrigger,
+  modelAlias,
+  modelAliasHistory,
+  modelVersion,
+  notification,
+  paymentEvent,
+  paymentHold,
+  riskAdjustment,
+  userRiskProfile,
+} from '../../src/db/schema';
 import { productRoutes } from '../../src/kafka/product-routes';
 import type { StartRoute } from '../../src/kafka/routes';
 import { dlqTopic } from '../../src/kafka/topics';
@@ -99,6 +116,19 @@ export async function deleteSagaRows(db: Db, rows: { payments?: Iterable<string>
   await db.delete(riskAdjustment).where(inArray(riskAdjustment.userId, users));
   await db.delete(userRiskProfile).where(inArray(userRiskProfile.userId, users));
   await db.delete(compensationLedger).where(inArray(compensationLedger.workflowId, workflows));
+}
+
+/** Deletes a test model's registry and learning-loop rows: versions, aliases and their history, triggers, cycles,
+ * approvals, drift reports, and the decisions made with it. */
+export async function deleteModelRows(db: Db, modelName: string): Promise<void> {
+  await db.delete(decision).where(eq(decision.modelName, modelName));
+  await db.delete(learningTrigger).where(eq(learningTrigger.modelName, modelName));
+  await db.delete(learningCycle).where(eq(learningCycle.modelName, modelName));
+  await db.delete(approval).where(eq(approval.modelName, modelName));
+  await db.delete(modelAlias).where(eq(modelAlias.modelName, modelName));
+  await db.delete(modelAliasHistory).where(eq(modelAliasHistory.modelName, modelName));
+  await db.delete(driftReport).where(eq(driftReport.modelName, modelName));
+  await db.delete(modelVersion).where(eq(modelVersion.modelName, modelName));
 }
 
 /** Closes what a rig opened (whatever was opened before a failure), then removes its topics. */

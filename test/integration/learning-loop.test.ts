@@ -14,7 +14,7 @@ import { createEvent, paymentLabeledV1, type EventEnvelope, type PaymentLabeledV
 import { registerLearningCommands } from '../../src/cli/commands/learning';
 import { CliUsageError } from '../../src/cli/output';
 import { createDb, type DbHandle } from '../../src/db/client';
-import { approval, decision, driftReport, featureLog, label, learningCycle, learningTrigger, modelAlias, modelAliasHistory, modelVersion } from '../../src/db/schema';
+import { approval, decision, driftReport, featureLog, label, learningCycle, learningTrigger } from '../../src/db/schema';
 import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_SPEC_VERSION } from '../../src/features/payment-features';
 import { Bridge } from '../../src/kafka/bridge';
 import { connectProducer, publishEvents } from '../../src/kafka/producer';
@@ -41,6 +41,7 @@ import {
   type LearningLoopStatus,
 } from '../../workflows/learning-loop.messages';
 import { createTopics, deleteTopics, testKafka } from '../helpers/kafka';
+import { deleteModelRows } from '../helpers/saga-rig';
 import { testStackEnv, uniqueName } from '../helpers/stack-env';
 import { eventually } from '../helpers/wait';
 
@@ -173,16 +174,9 @@ describe('learning loop on the real stack', () => {
     if (kafka) await deleteTopics(kafka, [topic, dlqTopic(topic)]).catch(() => undefined);
     if (db) {
       const d = db.db;
-      await d.delete(decision).where(eq(decision.modelName, modelName));
       await d.delete(label).where(like(label.paymentId, `${paymentPrefix}%`));
       await d.delete(featureLog).where(like(featureLog.paymentId, `${paymentPrefix}%`));
-      await d.delete(learningTrigger).where(eq(learningTrigger.modelName, modelName));
-      await d.delete(learningCycle).where(eq(learningCycle.modelName, modelName));
-      await d.delete(approval).where(eq(approval.modelName, modelName));
-      await d.delete(modelAlias).where(eq(modelAlias.modelName, modelName));
-      await d.delete(modelAliasHistory).where(eq(modelAliasHistory.modelName, modelName));
-      await d.delete(driftReport).where(eq(driftReport.modelName, modelName));
-      await d.delete(modelVersion).where(eq(modelVersion.modelName, modelName));
+      await deleteModelRows(d, modelName);
       await db.close();
     }
     await connection?.close();

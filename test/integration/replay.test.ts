@@ -21,9 +21,6 @@ import {
   decision,
   featureLog,
   label,
-  modelAlias,
-  modelAliasHistory,
-  modelVersion,
   paymentHold,
   replayBadEvent,
   replayDecision,
@@ -43,7 +40,7 @@ import { createLogger } from '../../src/observability/logger';
 import { bundleWorkflows } from '../../workers/bundle-workflows';
 import { progressQuery, type RebuildReport, type ReplayJobParams, type ReplayReport, type ScoreReport } from '../../workflows/replay-job.messages';
 import { createTopics, deleteTopics, testKafka } from '../helpers/kafka';
-import { closeRig, DAY, deleteSagaRows, INTEGRATION_PII_KEY, testPaymentRoute } from '../helpers/saga-rig';
+import { closeRig, DAY, deleteModelRows, deleteSagaRows, INTEGRATION_PII_KEY, testPaymentRoute } from '../helpers/saga-rig';
 import { testStackEnv, uniqueName } from '../helpers/stack-env';
 import { eventually } from '../helpers/wait';
 
@@ -226,9 +223,7 @@ describe('replay and backfill on the real stack', () => {
       await d.delete(replayReport).where(inArray(replayReport.replayId, ids));
       const workflows = (await d.select({ w: decision.workflowId }).from(decision).where(inArray(decision.paymentId, payments))).map((r) => r.w);
       await deleteSagaRows(d, { payments, users, workflows });
-      await d.delete(modelAlias).where(eq(modelAlias.modelName, modelName));
-      await d.delete(modelAliasHistory).where(eq(modelAliasHistory.modelName, modelName));
-      await d.delete(modelVersion).where(eq(modelVersion.modelName, modelName));
+      await deleteModelRows(d, modelName);
       await db.close();
     }
     await closeRig({ producer, models, nativeConnections: [nativeConnection], connection, kafka, topics: [topic, dlqTopic(topic), ...Object.values(sagaTopics)] });

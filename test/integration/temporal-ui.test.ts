@@ -16,14 +16,8 @@ import { createDb, type DbHandle } from '../../src/db/client';
 import {
   approval,
   decision,
-  driftReport,
   featureLog,
   label,
-  learningCycle,
-  learningTrigger,
-  modelAlias,
-  modelAliasHistory,
-  modelVersion,
 } from '../../src/db/schema';
 import { FEATURE_COUNT, FEATURE_NAMES } from '../../src/features/payment-features';
 import { Bridge } from '../../src/kafka/bridge';
@@ -51,7 +45,7 @@ import {
 } from '../../workflows/learning-loop.messages';
 import { launchChromium, screenshot } from '../helpers/browser';
 import { createTopics, testKafka } from '../helpers/kafka';
-import { closeRig, deleteSagaRows, INTEGRATION_PII_KEY, SagaFixtures, sagaTestTopics, testPaymentRoute } from '../helpers/saga-rig';
+import { closeRig, deleteModelRows, deleteSagaRows, INTEGRATION_PII_KEY, SagaFixtures, sagaTestTopics, testPaymentRoute } from '../helpers/saga-rig';
 import { testStackEnv, uniqueName } from '../helpers/stack-env';
 import { eventually } from '../helpers/wait';
 
@@ -164,16 +158,9 @@ describe('Temporal UI in a real browser', () => {
     if (db) {
       const d = db.db;
       await deleteSagaRows(d, created);
-      await d.delete(decision).where(eq(decision.modelName, modelName));
       await d.delete(label).where(like(label.paymentId, `${paymentPrefix}%`));
       await d.delete(featureLog).where(like(featureLog.paymentId, `${paymentPrefix}%`));
-      await d.delete(learningTrigger).where(eq(learningTrigger.modelName, modelName));
-      await d.delete(learningCycle).where(eq(learningCycle.modelName, modelName));
-      await d.delete(approval).where(eq(approval.modelName, modelName));
-      await d.delete(modelAlias).where(eq(modelAlias.modelName, modelName));
-      await d.delete(modelAliasHistory).where(eq(modelAliasHistory.modelName, modelName));
-      await d.delete(driftReport).where(eq(driftReport.modelName, modelName));
-      await d.delete(modelVersion).where(eq(modelVersion.modelName, modelName));
+      await deleteModelRows(d, modelName);
       await db.close();
     }
     await closeRig({ producer, models, nativeConnections: [nativeConnection], connection, kafka, topics: allTopics });
