@@ -8,6 +8,7 @@ import { createMetricsRegistry, METRIC_PREFIXES, metricsHost, serveMetrics } fro
 import { createTracing, SERVICE_NAMES, type Tracing } from '../src/observability/tracing';
 import type { Logger } from '../src/observability/logger';
 import type { Registry } from 'prom-client';
+import type { Client } from '@temporalio/client';
 import { connectTemporal } from '../src/temporal/client';
 
 export interface RunningProcess {
@@ -20,8 +21,15 @@ export interface RunningProcess {
  * The bridge process: Kafka consumer group → Temporal. Shutdown order: stop consuming (in-flight starts finish,
  * accepted offsets are committed, the group is left) → producer → Temporal connection → flush traces → metrics endpoint.
  */
-export async function startBridgeProcess(config: Config, logger: Logger, options: Partial<BridgeOptions> & { defaultModelName?: string; tracing?: Tracing } = {}): Promise<RunningProcess> {
-  const { defaultModelName = 'fraud', tracing: givenTracing, ...bridgeOptions } = options;
+export interface BridgeProcessOptions extends Partial<BridgeOptions> {
+  defaultModelName?: string;
+  tracing?: Tracing;
+  /** A client owned by the caller (workers/run-process.ts: on the worker's connection, for eager starts). */
+  temporal?: Client;
+}
+
+export async function startBridgeProcess(config: Config, logger: Logger, options: BridgeProcessOptions = {}): Promise<RunningProcess> {
+  const { defaultModelName = 'fraud', tracing: givenTracing, temporal, ...bridgeOptions } = options;
   const piiHashKey = secretPiiHashKey(config); // refused before anything starts
   const log = logger.child({ component: 'bridge' });
   const shutdown = new ShutdownSequence(log);
@@ -29,14 +37,15 @@ export async function startBridgeProcess(config: Config, logger: Logger, options
   const metricsServer = await serveMetrics(metrics, config.metrics.bridgePort, metricsHost(process.env));
   // Off unless OTEL_* configures an exporter; then each start continues the record's trace into Temporal.
   const tracing = givenTracing ?? createTracing({ serviceName: SERVICE_NAMES.bridge, env: process.env, serviceVersion: process.env.MAINSPRING_CODE_VERSION, logger: log });
-  const { client, connection } = await connectTemporal(config.temporal, { interceptors: tracing.clientInterceptors() });
+  const own = temporal ? undefined : await connectTemporal(config.temporal, { interceptors: tracing.clientInterceptors() });
+  const client = temporal ?? own!.client;
   const kafka = createKafka(config.kafka);
   const producer = await connectProducer(kafka);
   const bridge = new Bridge({ kafka, temporal: client, producer, routes: productRoutes({ piiHashKey, defaultModelName, approvers: config.approvers }), logger: log, metrics, tracer: tracing.enabled ? tracing.tracer : undefined }, bridgeOptions);
   shutdown
     .add('stop consuming and commit accepted offsets', () => bridge.stop())
     .add('disconnect producer', () => producer.disconnect())
-    .add('close Temporal connection', () => connection.close())
+    .add('close Temporal connection', async () => own?.connection.close())
     // After every step that can still end a span; a tracing handed in by the caller is the caller's to shut down.
     .add('flush traces', () => (givenTracing ? tracing.flush() : tracing.shutdown()))
     .add('close metrics endpoint', () => metricsServer.close());

@@ -25,6 +25,8 @@ export interface WorkerProcessOptions {
   sdkMetricsPort?: number;
   /** Tracing of workflows and activities; default from the OTEL_* variables (off when none is set). */
   tracing?: Tracing;
+  /** A connection owned by the caller (workers/run-process.ts shares it with the bridge's client for eager starts). */
+  connection?: NativeConnection;
 }
 
 const TEMPORAL_LOG_LEVELS: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR' };
@@ -35,7 +37,7 @@ const TEMPORAL_LOG_LEVELS: Record<string, LogLevel> = { trace: 'TRACE', debug: '
  * Shutdown order: worker (stops polling, finishes running activities) → alias watcher → model runtime →
  * producer → database pool → Temporal connection → flush traces → metrics endpoint.
  */
-export async function startWorkerProcess(config: Config, logger: Logger, options: WorkerProcessOptions): Promise<{ shutdown: ShutdownSequence; worker: Worker }> {
+export async function startWorkerProcess(config: Config, logger: Logger, options: WorkerProcessOptions): Promise<{ shutdown: ShutdownSequence; worker: Worker; tracing: Tracing }> {
   const piiHashKey = secretPiiHashKey(config); // refused before anything starts
   const log = logger.child({ component: 'worker' });
   installRuntime(logger.level, options);
@@ -53,7 +55,7 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
   await watcher.ready;
   if (models.championVersion === null) log.warn({ model: options.modelName }, 'no champion registered yet: rules score until one is promoted (`mainspring models train --promote`)');
 
-  const connection = await NativeConnection.connect(await temporalConnectionOptions(config.temporal));
+  const connection = options.connection ?? (await NativeConnection.connect(await temporalConnectionOptions(config.temporal)));
   const workflowBundle = await bundleWorkflows(tracing.workflowInterceptorModules);
   const worker = await Worker.create({
     connection,
@@ -94,12 +96,12 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
     .add('close model runtime', () => models.close())
     .add('disconnect producer', () => producer.disconnect())
     .add('close database pool', () => db.close())
-    .add('close Temporal connection', () => connection.close())
+    .add('close Temporal connection', () => (options.connection ? Promise.resolve() : connection.close()))
     // After every step that can still end a span; a tracing handed in by the caller is the caller's to shut down.
     .add('flush traces', () => (options.tracing ? tracing.flush() : tracing.shutdown()))
     .add('close metrics endpoint', () => metricsServer.close());
   log.info({ taskQueues: [TASK_QUEUES.payments, TASK_QUEUES.learning], champion: models.championVersion, metrics: `http://127.0.0.1:${config.metrics.workerPort}/metrics` }, 'worker running');
-  return { shutdown, worker };
+  return { shutdown, worker, tracing };
 }
 
 let runtimeInstalled = false;

@@ -12,6 +12,7 @@ import { registerLearningCommands } from './commands/learning';
 import { registerModelsCommands } from './commands/models';
 import { registerProduceCommand } from './commands/produce';
 import { registerReplayCommands } from './commands/replay';
+import { registerRunCommand } from './commands/run';
 import { registerSchemasCommands } from './commands/schemas';
 import { registerStackCommands } from './commands/stack';
 import { registerStartCommand } from './commands/start';
@@ -27,6 +28,7 @@ const program = new Command()
 registerStartCommand(program);
 registerStackCommands(program);
 registerWorkerCommand(program);
+registerRunCommand(program);
 registerDbCommands(program);
 registerBridgeCommand(program);
 registerProduceCommand(program);

@@ -25,6 +25,12 @@ export interface BridgeOptions {
   /** A `reject`-class failure is retried this many times before the event is dead-lettered. */
   rejectAttempts: number;
   fromBeginning: boolean;
+  /**
+   * Ask the server to hand each started workflow's first task straight back to a worker of this process (eager
+   * start: one round trip fewer, no task-queue match). Needs a client on the worker's NativeConnection
+   * (workers/run-process.ts); when no local worker slot is free the start goes through the task queue as usual.
+   */
+  eagerStart: boolean;
 }
 
 export const DEFAULT_BRIDGE_OPTIONS: BridgeOptions = {
@@ -35,6 +41,7 @@ export const DEFAULT_BRIDGE_OPTIONS: BridgeOptions = {
   retry: { initialMs: 200, maxMs: 10_000 },
   rejectAttempts: 3,
   fromBeginning: true,
+  eagerStart: false,
 };
 
 export interface BridgeDeps {
@@ -238,6 +245,7 @@ export class Bridge {
             args: [input],
             // A finished workflow also refuses its id again: a re-delivered event never runs twice.
             workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+            requestEagerStart: this.options.eagerStart,
             typedSearchAttributes: searchAttributes,
             staticSummary: route.summary?.(event),
             memo: { eventId: event.envelope.id, correlationId: event.envelope.correlationid, kafka: input.kafka },

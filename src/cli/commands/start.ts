@@ -13,8 +13,7 @@ import { ShutdownSequence } from '../../lifecycle/shutdown';
 import { createLogger } from '../../observability/logger';
 import { Stack } from '../../stack/manager';
 import { connectTemporal } from '../../temporal/client';
-import { startBridgeProcess } from '../../../workers/bridge-process';
-import { startWorkerProcess } from '../../../workers/worker-process';
+import { startRunProcess } from '../../../workers/run-process';
 import { positiveInt, positiveNumber } from '../options';
 import { table } from '../output';
 import { DEFAULT_MODEL_NAME } from './models';
@@ -55,17 +54,16 @@ export function registerStartCommand(program: Command): void {
       const db = createDb(config.database.url);
       const { client, connection } = await connectTemporal(config.temporal);
       const firstChampion = options.demo ? await prepareDemoData(db.db, { modelName: options.model, seed: options.seed, users: options.users, progress: say }) : null;
-      const worker = await startWorkerProcess(config, logger, { modelName: options.model, sdkMetricsPort: config.metrics.workerSdkPort });
       if (options.demo) await ensureLearningLoop(client, options.model, demoLearningConfig(config.approvers));
-      const bridge = await startBridgeProcess(config, logger, { defaultModelName: options.model });
+      // Bridge and worker share one connection, as `mainspring run` does in production: sagas start eagerly here.
+      const running = await startRunProcess(config, logger, { modelName: options.model, sdkMetricsPort: config.metrics.workerSdkPort, bridge: { defaultModelName: options.model } });
       const ui = endpoints.temporalUi ?? config.temporal.address;
       console.log(`\nmainspring is running. Temporal UI: ${ui}`);
 
       const stop = new AbortController();
       const shutdown = new ShutdownSequence(logger.child({ component: 'start' }))
         .add('stop the stream', async () => stop.abort())
-        .add('bridge', () => bridge.shutdown.run('start stopping'), 60_000)
-        .add('worker', () => worker.shutdown.run('start stopping'), 60_000)
+        .add('bridge and worker', () => running.shutdown.run('start stopping'), 120_000)
         .add('close Temporal connection and database pool', async () => {
           await connection.close();
           await db.close();
@@ -98,7 +96,7 @@ export function registerStartCommand(program: Command): void {
       const graceUntil = () => started + options.duration * 1000 * 3;
       let settled = false;
       while (!stop.signal.aborted && !(streamDone && (settled || Date.now() > graceUntil()))) {
-        const { snapshot, learning } = await readSnapshot({ db: db.db, client, bridgeMetrics: bridge.metrics, modelName: options.model, since, produced: counters.payments, labels: counters.labels, driftStarted: counters.driftStarted, elapsedSeconds: (Date.now() - started) / 1000, durationSeconds: options.duration });
+        const { snapshot, learning } = await readSnapshot({ db: db.db, client, bridgeMetrics: running.metrics, modelName: options.model, since, produced: counters.payments, labels: counters.labels, driftStarted: counters.driftStarted, elapsedSeconds: (Date.now() - started) / 1000, durationSeconds: options.duration });
         const pending = learning?.awaitingApproval;
         if (pending) {
           // Keyed by request: a request that expired on new drift is re-issued for the same version.
@@ -116,7 +114,7 @@ export function registerStartCommand(program: Command): void {
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
       await streaming;
-      const { snapshot } = await readSnapshot({ db: db.db, client, bridgeMetrics: bridge.metrics, modelName: options.model, since, produced: counters.payments, labels: counters.labels, driftStarted: counters.driftStarted, elapsedSeconds: (Date.now() - started) / 1000, durationSeconds: options.duration });
+      const { snapshot } = await readSnapshot({ db: db.db, client, bridgeMetrics: running.metrics, modelName: options.model, since, produced: counters.payments, labels: counters.labels, driftStarted: counters.driftStarted, elapsedSeconds: (Date.now() - started) / 1000, durationSeconds: options.duration });
       view.update({ ...snapshot, notice: undefined });
       const driftInjectedAt = counters.driftStartedAt === undefined ? undefined : new Date(counters.driftStartedAt);
       const reportData = await loadReportData(db.db, { modelName: options.model, since, driftInjectedAt });
