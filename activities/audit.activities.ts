@@ -96,7 +96,11 @@ export function createAuditActivities(deps: ResolvedDeps) {
           .values(row)
           .onConflictDoUpdate({ target: decisionTable.paymentId, set: { ...changes, updatedAt: sql`now()` } })
           // The payment's event time (by primary key, same statement) gives the event → decision latency metric.
-          .returning({ eventTime: sql<Date | string | null>`(select ${paymentEvent.eventTime} from ${paymentEvent} where ${paymentEvent.paymentId} = ${input.paymentId})` });
+          .returning({
+            eventTime: sql<Date | string | null>`(select ${paymentEvent.eventTime} from ${paymentEvent} where ${paymentEvent.paymentId} = ${input.paymentId})`,
+            // xmax = 0 ⇔ this statement inserted the row: a first record that finds its row was run before.
+            inserted: sql<boolean>`(xmax = 0)`,
+          });
         if (!input.publishScored) return {};
         if (stored?.eventTime) deps.metrics?.decided(input.decision, new Date(stored.eventTime));
 
@@ -118,7 +122,9 @@ export function createAuditActivities(deps: ResolvedDeps) {
             workflowId: input.workflowId,
           },
         });
-        await publishEffect(deps, deps.topics.scored, envelope);
+        // A local activity runs again at attempt 1 when its workflow task is retried (e.g. the worker died before
+        // completing it): a row already there means an earlier run may have published, so look before publishing.
+        await publishEffect(deps, deps.topics.scored, envelope, { ranBefore: stored?.inserted === false });
         return { scoredEventId: id };
       });
     },

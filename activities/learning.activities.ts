@@ -15,9 +15,9 @@ import { approval as approvalTable, learningCycle, learningTrigger } from '../sr
 import { modelVersion } from '../src/db/schema/models';
 import { decision as decisionTable, featureLog, label as labelTable } from '../src/db/schema/payments';
 import { FEATURE_COUNT, FEATURE_SPEC_VERSION } from '../src/features/payment-features';
-import { buildReferenceProfile, detectDrift } from '../src/model/drift';
+import { createInlineLearningCompute, type LearningCompute } from '../src/model/learning-compute';
 import { createMatrix, type FeatureMatrix } from '../src/model/matrix';
-import { evaluateScores, type ModelMetrics } from '../src/model/metrics';
+import type { ModelMetrics } from '../src/model/metrics';
 import { exportOnnx } from '../src/model/onnx-export';
 import {
   getAliases,
@@ -34,7 +34,6 @@ import {
 } from '../src/model/registry';
 import { createOrtSession, type ScoringSession } from '../src/model/runtime';
 import { splitByKey } from '../src/model/split';
-import { predictProbability, trainLogisticRegression } from '../src/model/train';
 import type { Logger } from '../src/observability/logger';
 import type {
   AliasMove,
@@ -70,6 +69,11 @@ export interface LearningActivityDeps {
   driftMaxRows?: number;
   /** Actor recorded on alias moves the loop makes on its own. Default "learning-loop". */
   actor?: string;
+  /**
+   * Where fitting, offline metrics and drift statistics run. The worker passes a LearningComputeThread
+   * (src/model/compute-pool.ts) so they do not block the sagas sharing its event loop; default: inline.
+   */
+  compute?: LearningCompute;
 }
 
 /** Error types the workflow must not retry (also listed in workflows/learning/activity-profiles.ts). */
@@ -220,6 +224,7 @@ export function createLearningActivities(deps: LearningActivityDeps) {
   const logger = deps.logger?.child({ component: 'learning-activities' });
   const sessionFactory = deps.sessionFactory ?? ((bytes: Uint8Array) => createOrtSession(bytes));
   const loopActor = deps.actor ?? 'learning-loop';
+  const compute = deps.compute ?? createInlineLearningCompute();
 
   async function championInfo(modelName: string, version: string): Promise<ChampionInfo | null> {
     const [row] = await db
@@ -316,7 +321,7 @@ export function createLearningActivities(deps: LearningActivityDeps) {
       const data = new Float32Array(usable.length * FEATURE_COUNT);
       usable.forEach((r, i) => data.set(r.vector, i * FEATURE_COUNT));
       const allScored = usable.every((r) => r.score !== null);
-      const report = detectDrift(reference, createMatrix(data, usable.length, FEATURE_COUNT), allScored ? { scores: usable.map((r) => r.score as number) } : {});
+      const report = await compute.detectDrift({ reference, current: createMatrix(data, usable.length, FEATURE_COUNT), options: allScored ? { scores: usable.map((r) => r.score as number) } : {} });
       const stored = await recordDriftReport(db, { modelName: input.modelName, championVersion: champion.version, report });
       logger?.info({ modelName: input.modelName, datasetDrift: report.datasetDrift, share: report.share, rows: report.rows }, 'drift checked');
       return {
@@ -375,10 +380,10 @@ export function createLearningActivities(deps: LearningActivityDeps) {
           return { status: 'insufficient-data', rows: ds.rows.length, positives: ds.positives, minRows: t.minRows, minPositives: t.minPositives };
         }
         beat({ step: 'training', rows: trainSet.y.length });
-        const model = trainLogisticRegression(trainSet.X, trainSet.y, { l2: t.l2, classWeight: t.classWeight });
-        beat({ step: 'evaluating' });
-        const holdoutMetrics = evaluateScores(predictProbability(model, holdout.X), holdout.y);
-        const referenceProfile = buildReferenceProfile(trainSet.X, { scores: predictProbability(model, trainSet.X) });
+        const { model, holdoutMetrics, referenceProfile } = await compute.fitChallenger(
+          { train: { X: trainSet.X, y: trainSet.y }, holdout: { X: holdout.X, y: holdout.y }, l2: t.l2, classWeight: t.classWeight },
+          { onProgress: (progress) => beat(progress) },
+        );
         const version = await nextVersion(db, input.modelName);
         const artifact = exportOnnx(model, { modelName: input.modelName, modelVersion: version, trainedAt: input.asOf });
         const lineage: ModelLineage = {
@@ -445,7 +450,7 @@ export function createLearningActivities(deps: LearningActivityDeps) {
         const measure = async (version: string): Promise<QualityMetrics> => {
           beat({ step: 'scoring', version });
           if (holdout.y.length === 0) return { rows: 0, positives: 0, rocAuc: null, prAuc: null, logLoss: null, brier: null, precision: null, recall: null };
-          return toQualityMetrics(evaluateScores(await scoreVersion(input.modelName, version, holdout.X), holdout.y));
+          return toQualityMetrics(await compute.evaluateScores({ scores: await scoreVersion(input.modelName, version, holdout.X), labels: holdout.y }));
         };
         return {
           asOf: input.asOf,
@@ -499,8 +504,8 @@ export function createLearningActivities(deps: LearningActivityDeps) {
       const variance = diffs.length > 1 ? diffs.reduce((a, d) => a + (d - mean) ** 2, 0) / (diffs.length - 1) : 0;
       return {
         ...base,
-        primary: toQualityMetrics(evaluateScores(primary, y)),
-        secondary: toQualityMetrics(evaluateScores(secondary, y)),
+        primary: toQualityMetrics(await compute.evaluateScores({ scores: primary, labels: y })),
+        secondary: toQualityMetrics(await compute.evaluateScores({ scores: secondary, labels: y })),
         logLossDelta: { mean, stdErr: Math.sqrt(variance / diffs.length) },
       };
     },

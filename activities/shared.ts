@@ -77,12 +77,19 @@ export function resolveDeps(deps: ActivityDeps): ResolvedDeps {
  *    cannot land beside a second copy (both found by `mainspring chaos`: a retry looked at the topic before the
  *    pending send landed, then published again).
  * 2. A retried attempt with nothing known here (the worker that made the earlier attempt was killed, or another
- *    worker made it) looks for the envelope on the topic, written since the activity was first scheduled.
+ *    worker made it) looks for the envelope on the topic, written since the activity was first scheduled. So does a
+ *    local activity run again after its workflow task failed (`ranBefore`: its attempt count starts over).
  * 3. Otherwise it publishes with `once`: an attempt of this process that sent meanwhile (attempts overlap when one
  *    outlives its start-to-close timeout) is seen at the moment of sending. If the look itself failed it publishes
  *    anyway: a copy with the same event id, which consumers drop, beats a saga that gives up its effect.
  */
-export async function publishEffect(deps: Pick<ResolvedDeps, 'producer' | 'kafka' | 'logger'>, topic: string, envelope: EventEnvelope<unknown>): Promise<void> {
+export async function publishEffect(
+  deps: Pick<ResolvedDeps, 'producer' | 'kafka' | 'logger'>,
+  topic: string,
+  envelope: EventEnvelope<unknown>,
+  /** `ranBefore`: the caller knows an earlier run of this effect got under way (treated like a retried attempt). */
+  options: { ranBefore?: boolean } = {},
+): Promise<void> {
   const info = activityInfo();
   const skip = (how: string) => deps.logger?.info({ topic, eventId: envelope.id, attempt: info?.attempt, how }, 'an earlier attempt already published this event; not publishing again');
   const local = earlierSend(deps.producer, topic, envelope.id);
@@ -91,7 +98,7 @@ export async function publishEffect(deps: Pick<ResolvedDeps, 'producer' | 'kafka
     const landed = await local.done.then(() => true, () => false);
     if (landed) return skip('joined its send in this process');
   }
-  if (deps.kafka && info && info.attempt > 1) {
+  if (deps.kafka && info && (info.attempt > 1 || options.ranBefore)) {
     const found = await publishedSince(deps.kafka, topic, envelope.id, info.scheduledTimestampMs - 60_000, 6_000).catch((err: unknown) => {
       deps.logger?.warn({ err, topic, eventId: envelope.id }, 'could not check for an earlier publish; publishing');
       return false;

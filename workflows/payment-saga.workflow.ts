@@ -4,6 +4,7 @@ import {
   condition,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   rootCause,
@@ -13,11 +14,12 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { EnrichmentResult, PaymentSagaActivities, RecordDecisionInput, SagaRef, ScoringResult } from '../activities';
-import { EFFECT, ENRICH, MUST_COMPLETE, SCORE } from './lib/activity-profiles';
+import { ASSESS, EFFECT, ENRICH, MUST_COMPLETE, RECORD_APPROVAL, SCORE } from './lib/activity-profiles';
 import { checkOptions, decide, DEFAULT_REVIEW_DEADLINE, resolveThreshold } from './lib/decide';
 import { formatAmount, sagaDetails } from './lib/details';
 import { enrichInput, flaggedEventData, scoringRecordFields } from './lib/payment-steps';
-import { PaymentSagaFailure } from './lib/errors';
+import { failedAssessmentStep, PaymentSagaFailure } from './lib/errors';
+import { SAGA_PATCHES } from './lib/patches';
 import { validateReviewRequest } from './lib/review';
 import { CompensationStack, type Compensation } from './lib/saga';
 import { SAGA_SEARCH_ATTRIBUTES as SA } from './lib/search-attributes';
@@ -39,6 +41,8 @@ import {
 // Local activities: fast, in-process, no history events per attempt (one marker each).
 const { enrichPayment } = proxyLocalActivities<PaymentSagaActivities>(ENRICH);
 const { scorePayment } = proxyLocalActivities<PaymentSagaActivities>(SCORE);
+const { assessPayment } = proxyLocalActivities<PaymentSagaActivities>(ASSESS);
+const { recordDecision: recordApproval } = proxyLocalActivities<PaymentSagaActivities>(RECORD_APPROVAL);
 // Effects that may be given up on (then undone) and those that must finish (undos, escalation, post-review).
 const effect = proxyActivities<PaymentSagaActivities>(EFFECT);
 const mustComplete = proxyActivities<PaymentSagaActivities>(MUST_COMPLETE);
@@ -88,16 +92,24 @@ export async function paymentSaga(input: PaymentSagaInput): Promise<PaymentSagaR
   }
   show();
 
+  // Version 2 (sagas started since): one local step to assess, and an approval recorded locally — see SAGA_PATCHES.
+  const oneTaskApproval = patched(SAGA_PATCHES.oneTaskApproval);
+
   // 1 enrich, 2 score. Nothing has been done yet, so a failure here just ends the saga, visibly.
   let enriched: EnrichmentResult;
   let scored: ScoringResult;
   try {
-    enriched = await enrichPayment(enrichInput(payment, envelope.time, info.runStartTime.toISOString()));
-    enter('scoring');
-    scored = await scorePayment({ paymentId: payment.paymentId, featureSpecVersion: enriched.featureSpecVersion, vector: enriched.vector });
+    const input = enrichInput(payment, envelope.time, info.runStartTime.toISOString());
+    if (oneTaskApproval) {
+      ({ enriched, scored } = await assessPayment(input));
+    } else {
+      enriched = await enrichPayment(input);
+      enter('scoring');
+      scored = await scorePayment({ paymentId: payment.paymentId, featureSpecVersion: enriched.featureSpecVersion, vector: enriched.vector });
+    }
   } catch (err) {
     if (isCancellation(err)) throw err; // cancelled before acting: nothing to undo, end as cancelled
-    const step = status.phase === 'enriching' ? 'enrich' : 'score';
+    const step = failedAssessmentStep(err) ?? (status.phase === 'enriching' ? 'enrich' : 'score');
     status.failure = { step, message: errorText(err) };
     enter('failed');
     throw new PaymentSagaFailure(`payment ${payment.paymentId}: ${step} failed: ${errorText(err)}`, { code: 'SAGA_FAILED', paymentId: payment.paymentId, step }, err as Error);
@@ -230,7 +242,11 @@ export async function paymentSaga(input: PaymentSagaInput): Promise<PaymentSagaR
 
     // 5 record (first time: with payments.scored)
     enter('recording');
-    await effect.recordDecision.executeWithOptions({ summary: `record decision ${decision} for ${payment.paymentId}` }, [record(decision === 'FLAG' ? 'in-review' : 'approved', true)]);
+    if (decision === 'APPROVE' && oneTaskApproval) {
+      await recordApproval.executeWithOptions({ summary: `record decision APPROVE for ${payment.paymentId}` }, [record('approved', true)]);
+    } else {
+      await effect.recordDecision.executeWithOptions({ summary: `record decision ${decision} for ${payment.paymentId}` }, [record(decision === 'FLAG' ? 'in-review' : 'approved', true)]);
+    }
 
     if (decision === 'APPROVE') {
       outcome = 'approved';

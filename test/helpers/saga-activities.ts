@@ -2,6 +2,7 @@
 // (decide, act, compensate, review) is under test, so effects land in a small in-memory world the tests assert on.
 // Same keys and idempotency rules as the real activities (activities/*.ts); features go through the real feature spec.
 import { ApplicationFailure } from '@temporalio/common';
+import { assessPayment } from '../../activities/assessment.activities';
 import type { EnrichmentResult, PaymentSagaActivities, RecordDecisionInput, ScoringResult } from '../../activities';
 import { buildFeatureVector, isLateEvent, VELOCITY_WINDOW_MS } from '../../src/features/payment-features';
 import { pseudonymize } from '../../src/security/pseudonymize';
@@ -207,6 +208,8 @@ export function fakeSagaActivities(world: SagaWorld, options: FakeOptions = {}):
       world.published.push({ topic: 'scored', id, data: { paymentId: input.paymentId, decision: input.decision, score: input.score } });
       return { scoredEventId: id };
     }),
+    // The real composition over the fakes: calls show as enrichPayment + scorePayment, their failure plans apply.
+    assessPayment: (input) => assessPayment(fakes, input),
   };
   return fakes;
 }

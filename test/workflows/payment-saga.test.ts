@@ -24,6 +24,18 @@ import { createSagaTestEnv } from '../helpers/saga-env';
 import type { paymentSaga } from '../../workflows';
 
 type SagaHandle = WorkflowHandle<typeof paymentSaga>;
+
+/** temporal.api.enums.v1.EventType numbers of the events an approval may write. */
+const EVENT_TYPE_NAMES: Record<number, string> = {
+  1: 'WorkflowExecutionStarted',
+  2: 'WorkflowExecutionCompleted',
+  5: 'WorkflowTaskScheduled',
+  6: 'WorkflowTaskStarted',
+  7: 'WorkflowTaskCompleted',
+  10: 'ActivityTaskScheduled',
+  25: 'MarkerRecorded',
+  40: 'UpsertWorkflowSearchAttributes',
+};
 type SagaOptions = FakeOptions & { world?: SagaWorld };
 
 let env: TestWorkflowEnvironment;
@@ -151,6 +163,23 @@ describe('paymentSaga (time-skipping)', () => {
       expect(sa.get(SAGA_SEARCH_ATTRIBUTES.PaymentId)).toBe(input.envelope.data.paymentId);
       expect(sa.get(SAGA_SEARCH_ATTRIBUTES.UserId)).toBe(pseudonymize(input.envelope.data.userId, TEST_PII_KEY));
       expect(sa.get(SAGA_SEARCH_ATTRIBUTES.UserId)).not.toContain(input.envelope.data.userId);
+
+      // One workflow task, no server round trip for an activity: the whole approval is decided and recorded locally.
+      const types = ((await handle.fetchHistory()).events ?? []).map((e) => EVENT_TYPE_NAMES[e.eventType ?? 0] ?? String(e.eventType));
+      expect(types).toEqual([
+        'WorkflowExecutionStarted',
+        'WorkflowTaskScheduled',
+        'WorkflowTaskStarted',
+        'WorkflowTaskCompleted',
+        // Version 2's patch (SAGA_PATCHES.oneTaskApproval): its marker and the SDK's TemporalChangeVersion attribute.
+        // Both go when the patch is retired (workflows/lib/patches.ts), leaving 8 events.
+        'MarkerRecorded',
+        'UpsertWorkflowSearchAttributes',
+        'MarkerRecorded', // assessPayment
+        'UpsertWorkflowSearchAttributes',
+        'MarkerRecorded', // recordDecision
+        'WorkflowExecutionCompleted',
+      ]);
     });
   });
 

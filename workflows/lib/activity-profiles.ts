@@ -1,7 +1,7 @@
 import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 
 // Every timeout and retry policy of the payment saga, in one place. Three kinds of step, three behaviours:
-//  - local (enrich, score): sub-millisecond-to-few-ms work inside the workflow task; no separate history events per
+//  - local (enrich, score; the APPROVE record): sub-millisecond-to-few-ms work inside the workflow task; no separate history events per
 //    attempt. Bounded, so a database outage before anything was done ends the saga visibly instead of hiding in
 //    retries for hours (nothing to undo yet; the failure names the step).
 //  - effect (act + first record): retried briefly, then given up on so that the saga undoes what it did. A payment
@@ -25,6 +25,20 @@ export const SCORE: LocalActivityOptions = {
   scheduleToCloseTimeout: '2m',
   localRetryThreshold: '5s',
   retry: { initialInterval: '20ms', backoffCoefficient: 2, maximumInterval: '5s' },
+};
+
+/** Enrich + score as one local activity (saga version 2): the tolerance of both, as either may be starved. */
+export const ASSESS: LocalActivityOptions = ENRICH;
+
+/**
+ * The APPROVE path's decision record (+ payments.scored), local since saga version 2: nothing was acted on, so
+ * nothing is undone if it gives up, and staying in the first workflow task saves the remote activity's three server
+ * round trips. The same budget as an effect; retries past localRetryThreshold back off on a durable timer.
+ */
+export const RECORD_APPROVAL: LocalActivityOptions = {
+  startToCloseTimeout: '10s',
+  localRetryThreshold: '5s',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 6 },
 };
 
 export const EFFECT: ActivityOptions = {

@@ -1,4 +1,5 @@
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
+import type { AssessmentFailureDetails } from '../../activities';
 import { PAYMENT_SAGA_FAILURES, type CompensationRecord } from '../payment-saga.messages';
 
 export type PaymentSagaFailureCode = 'SAGA_COMPENSATED' | 'SAGA_FAILED' | 'SAGA_INPUT_INVALID';
@@ -28,4 +29,12 @@ export class PaymentSagaFailure extends ApplicationFailure {
     super(message, TYPES[details.code], true, [details], cause);
     this.code = details.code;
   }
+}
+
+/** The step (enrich or score) an assessPayment failure names in its details, if it is one. */
+export function failedAssessmentStep(err: unknown): AssessmentFailureDetails['step'] | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  if (!(cause instanceof ApplicationFailure)) return undefined;
+  const step = (cause.details?.[0] as Partial<AssessmentFailureDetails> | undefined)?.step;
+  return step === 'enrich' || step === 'score' ? step : undefined;
 }
