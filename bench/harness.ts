@@ -17,16 +17,29 @@ import { stackPaths } from '../src/stack/paths';
 import { connectTemporal } from '../src/temporal/client';
 import { startBenchStack, type BenchStack } from './lib/bench-stack';
 import { startChild, type BenchChild } from './lib/children';
-import { benchConfig, POPULATION_SEED, type BenchConfig } from './lib/config';
+import { ceilingRatioRows, type CeilingResult } from './lib/ceiling';
+import { benchConfig, IN_FLIGHT_PER_PARTITION, POPULATION_SEED, type BenchConfig } from './lib/config';
 import { BenchInterrupted, checkAborted, section, type BenchContext } from './lib/context';
 import { machineInfo } from './lib/machine';
 import { ProcSampler, type ProcUsage } from './lib/proc-stats';
 import { ensurePythonEnv } from './lib/python-env';
 import { atMost, renderMarkdown, resultFileStem, type BenchResult, type ComparisonRow } from './lib/report';
-import { ratio } from './lib/stats';
+import { ratio, type Summary } from './lib/stats';
 import { acceptScenario } from './scenarios/accept';
 import { driftScenario } from './scenarios/drift';
-import { latencyScenario, reconcileScenario, ScoredProbe, throughputScenario, type LoadRun, type PipelineRig } from './scenarios/pipeline';
+import { ceilingScenario } from './scenarios/ceiling';
+import {
+  latencyScenario,
+  oneAtATimeScenario,
+  reconcileScenario,
+  ScoredProbe,
+  separateProcessesScenario,
+  throughputOf,
+  throughputScenario,
+  type LatencyFigures,
+  type LoadRun,
+  type PipelineRig,
+} from './scenarios/pipeline';
 import { footprintScenario } from './scenarios/resources';
 import { scoringScenario } from './scenarios/scoring';
 import { prepareModel, type PreparedModel } from './scenarios/training';
@@ -119,8 +132,13 @@ export async function runBench(options: BenchOptions, io: BenchIO): Promise<Benc
     const modelName = `bench-${runId}`;
     const prefix = `bench.${runId}`;
     const sagaTopics = { scored: `${prefix}.payments.scored`, flagged: `${prefix}.payments.flagged`, flagRetracted: `${prefix}.payments.flag-retracted`, labeled: `${prefix}.payments.labeled` } satisfies typeof DEFAULT_SAGA_TOPICS;
-    const topics = { mainspringIn: `${prefix}.payments.initiated`, plainIn: `${prefix}.plain.payments.initiated`, accept: `${prefix}.accept.payments.initiated` };
-    const allTopics = [...Object.values(topics), dlqTopic(topics.mainspringIn), dlqTopic(topics.accept), ...Object.values(sagaTopics)];
+    const topics = {
+      mainspringIn: `${prefix}.payments.initiated`,
+      separateIn: `${prefix}.separate.payments.initiated`,
+      plainIn: `${prefix}.plain.payments.initiated`,
+      accept: `${prefix}.accept.payments.initiated`,
+    };
+    const allTopics = [...Object.values(topics), dlqTopic(topics.mainspringIn), dlqTopic(topics.separateIn), dlqTopic(topics.accept), ...Object.values(sagaTopics)];
     await createTopicsReady(kafka, allTopics, config.kafkaPartitions);
     if (stack.external.kafka) cleanups.push({ name: 'delete the bench topics', run: () => deleteTopics(kafka, allTopics) });
     const usedPrefixes: string[] = [];
@@ -161,23 +179,41 @@ export async function runBench(options: BenchOptions, io: BenchIO): Promise<Benc
     cleanups.push({ name: 'stop the bench processes', run: () => Promise.all(children.map((c) => c.stop())).then(() => undefined) });
     const usageLog: Array<{ scenario: string; usage: ProcUsage[] }> = [];
     let throughput: { mainspring: LoadRun; plain: LoadRun } | undefined;
+    const pipelineSections = ['ceiling', 'throughput', 'latency', 'one at a time', 'ceiling ratios', 'separate processes', 'footprint', 'accept'];
 
     const pipelineReady = prepared !== undefined;
     if (!pipelineReady) {
-      for (const s of ['throughput', 'latency', 'footprint', 'accept']) ctx.sections[s] = { status: 'skipped', reason: 'no champion model (training failed)' };
+      for (const s of pipelineSections) ctx.sections[s] = { status: 'skipped', reason: 'no champion model (training failed)' };
     } else {
+      // Before the pipeline's processes exist, so the server and the machine serve the ceiling alone.
+      let ceiling: CeilingResult | undefined;
+      await section(ctx, 'ceiling', async () => {
+        ceiling = await ceilingScenario(ctx, { childEnv: stack.childEnv, logDir, execArgv, sampler });
+      });
       let rig: PipelineRig | undefined;
+      const bridgeOptions = { maxInFlightPerPartition: IN_FLIGHT_PER_PARTITION };
       await section(ctx, 'pipeline set-up', async () => {
         progress(`seeding ${config.users} user risk profiles`);
         seededUsers = await seedProfiles(handle, config.users);
         const taskQueue = `bench-${runId}-payments`;
-        progress('starting the worker (bundling workflows), the bridge and the plain consumer');
-        const [worker, bridge, plain] = await Promise.all([
-          startChild('worker', 'worker', { taskQueue, modelName, topics: sagaTopics }, stack.childEnv, childOpts),
-          startChild('bridge', 'bridge', { topic: topics.mainspringIn, taskQueue, groupId: `bench-${runId}-bridge` }, stack.childEnv, childOpts),
-          startChild('plain', 'plain-consumer', { mode: 'pipeline', topic: topics.plainIn, groupId: `bench-${runId}-plain`, modelName, topics: sagaTopics, maxInFlightPerPartition: 64 }, stack.childEnv, childOpts),
+        progress('starting worker + bridge in one process (bundling workflows) and the plain consumer');
+        const [combined, plain] = await Promise.all([
+          startChild(
+            'combined',
+            'combined',
+            { worker: { taskQueue, modelName, topics: sagaTopics }, bridge: { topic: topics.mainspringIn, taskQueue, groupId: `bench-${runId}-bridge`, bridgeOptions } },
+            stack.childEnv,
+            childOpts,
+          ),
+          startChild(
+            'plain',
+            'plain-consumer',
+            { mode: 'pipeline', topic: topics.plainIn, groupId: `bench-${runId}-plain`, modelName, topics: sagaTopics, maxInFlightPerPartition: IN_FLIGHT_PER_PARTITION },
+            stack.childEnv,
+            childOpts,
+          ),
         ]);
-        children.push(worker, bridge, plain);
+        children.push(combined, plain);
         for (const c of children) sampler.set({ name: c.name, pid: c.pid });
         const probe = new ScoredProbe(kafka, sagaTopics.scored, `bench-${runId}-probe`);
         cleanups.push({ name: 'stop the probe consumer', run: () => probe.stop() });
@@ -186,26 +222,52 @@ export async function runBench(options: BenchOptions, io: BenchIO): Promise<Benc
           kafka,
           producer,
           pool: handle.pool,
-          topics: { mainspringIn: topics.mainspringIn, plainIn: topics.plainIn, scored: sagaTopics.scored },
+          inputOf: { mainspring: topics.mainspringIn, plain: topics.plainIn, separate: topics.separateIn },
           probe,
           sampler,
-          processesOf: { mainspring: ['bridge', 'worker', 'temporal', 'kafka', 'postgres'], plain: ['plain', 'kafka', 'postgres'] },
+          processesOf: { mainspring: ['combined', 'temporal', 'kafka', 'postgres'], plain: ['plain', 'kafka', 'postgres'], separate: ['bridge', 'worker', 'temporal', 'kafka', 'postgres'] },
           nextSeed,
           users: config.users,
+          usageLog,
         };
       });
       const ready = rig as PipelineRig | undefined;
       if (ready) {
         await section(ctx, 'throughput', async () => {
           throughput = await throughputScenario(ctx, ready);
-          usageLog.push({ scenario: 'throughput mainspring', usage: throughput.mainspring.usage }, { scenario: 'throughput plain', usage: throughput.plain.usage });
         });
+        let latency: LatencyFigures | undefined;
         await section(ctx, 'latency', async () => {
-          await latencyScenario(ctx, ready);
-          for (const [rate, r] of Object.entries((ctx.details.latency ?? {}) as Record<string, { mainspring: { usage: ProcUsage[] }; plain: { usage: ProcUsage[] } }>)) {
-            usageLog.push({ scenario: `latency ${rate} mainspring`, usage: r.mainspring.usage }, { scenario: `latency ${rate} plain`, usage: r.plain.usage });
-          }
+          latency = await latencyScenario(ctx, ready, throughput ? throughputOf(throughput.mainspring).sustained : null);
         });
+        let oneAtATime: Summary | undefined;
+        await section(ctx, 'one at a time', async () => {
+          oneAtATime = await oneAtATimeScenario(ctx, ready);
+        });
+        await section(ctx, 'ceiling ratios', async () => {
+          if (!ceiling) throw new Error('no ceiling measured');
+          ctx.rows.push(
+            ...ceilingRatioRows(ceiling, {
+              sagasPerSecond: throughput ? throughputOf(throughput.mainspring).sustained : null,
+              oneAtATime: oneAtATime ?? null,
+              atHalfCapacity: latency?.atHalfCapacity ?? null,
+            }),
+          );
+        });
+        if (config.separateProcesses && throughput) {
+          const combinedRun = throughput.mainspring;
+          await section(ctx, 'separate processes', async () => {
+            const taskQueue = `bench-${runId}-separate`;
+            progress('starting the worker and the bridge as separate processes (plain starts)');
+            const separate = await Promise.all([
+              startChild('worker', 'worker', { taskQueue, modelName, topics: sagaTopics }, stack.childEnv, childOpts),
+              startChild('bridge', 'bridge', { topic: topics.separateIn, taskQueue, groupId: `bench-${runId}-separate-bridge`, bridgeOptions }, stack.childEnv, childOpts),
+            ]);
+            children.push(...separate);
+            for (const c of separate) sampler.set({ name: c.name, pid: c.pid });
+            await separateProcessesScenario(ctx, ready, combinedRun);
+          });
+        }
         await section(ctx, 'reconcile', () => reconcileScenario(ctx, ready));
         if (throughput) {
           const run = throughput;
@@ -228,7 +290,7 @@ export async function runBench(options: BenchOptions, io: BenchIO): Promise<Benc
           acceptScenario(ctx, { producer, topic: topics.accept, runId, modelName, sagaTopics, childEnv: stack.childEnv, logDir, execArgv, sampler, seed: nextSeed(), users: config.users }),
         );
       } else {
-        for (const s of ['throughput', 'latency', 'footprint', 'accept']) ctx.sections[s] ??= { status: 'skipped', reason: 'pipeline set-up failed' };
+        for (const s of pipelineSections) ctx.sections[s] ??= { status: 'skipped', reason: 'pipeline set-up failed' };
       }
     }
   } catch (err) {
@@ -307,24 +369,29 @@ function resourceRows(ctx: BenchContext, log: Array<{ scenario: string; usage: P
   const rows: ComparisonRow[] = [
     {
       section: 'resources',
-      metric: 'worker RSS, peak over the pipeline scenarios',
-      mainspring: { value: peak('worker'), unit: 'MB' },
+      metric: 'worker + bridge process RSS, peak over the pipeline scenarios',
+      mainspring: { value: peak('combined'), unit: 'MB' },
       other: { name: 'plain consumer', value: peak('plain'), unit: 'MB' },
-      ratio: { value: ratio(peak('worker'), peak('plain')), label: 'worker ÷ plain' },
-      target: { text: '≤ 512 MB', verdict: atMost(peak('worker'), 512) },
+      ratio: { value: ratio(peak('combined'), peak('plain')), label: 'mainspring ÷ plain' },
+      target: { text: '≤ 512 MB', verdict: atMost(peak('combined'), 512) },
     },
-    { section: 'resources', metric: 'bridge RSS, peak', mainspring: { value: peak('bridge'), unit: 'MB' } },
     {
       section: 'resources',
-      metric: 'CPU during the throughput backlog, % of one core: worker | plain consumer',
-      mainspring: { value: cpuIn('throughput mainspring', 'worker'), unit: '%' },
+      metric: 'separate processes: worker RSS | bridge RSS, peak',
+      mainspring: { value: peak('worker'), unit: 'MB' },
+      other: { name: 'bridge', value: peak('bridge'), unit: 'MB' },
+    },
+    {
+      section: 'resources',
+      metric: 'CPU during the throughput backlog, % of one core: worker + bridge | plain consumer',
+      mainspring: { value: cpuIn('throughput mainspring', 'combined'), unit: '%' },
       other: { name: 'plain consumer', value: cpuIn('throughput plain', 'plain'), unit: '%' },
     },
     {
       section: 'resources',
-      metric: 'CPU during the throughput backlog, % of one core: bridge | Temporal server',
-      mainspring: { value: cpuIn('throughput mainspring', 'bridge'), unit: '%' },
-      other: { name: 'Temporal dev server', value: cpuIn('throughput mainspring', 'temporal'), unit: '%' },
+      metric: 'CPU during the throughput backlog, % of one core: Temporal server (durable) | Kafka (plain)',
+      mainspring: { value: cpuIn('throughput mainspring', 'temporal'), unit: '%' },
+      other: { name: 'Kafka during the plain backlog', value: cpuIn('throughput plain', 'kafka'), unit: '%' },
     },
     {
       section: 'resources',
@@ -401,7 +468,7 @@ async function deleteBenchRows(handle: DbHandle, prefixes: string[], modelName: 
 
 /** Against a shared Temporal: the run's sagas (FLAGs wait days for review) and never-started accept-queue workflows. */
 async function terminateBenchWorkflows(client: Client, runId: string): Promise<void> {
-  for (const queue of [`bench-${runId}-payments`, `bench-${runId}-accept`]) {
+  for (const queue of ['payments', 'separate', 'ceiling', 'accept'].map((q) => `bench-${runId}-${q}`)) {
     for await (const wf of client.workflow.list({ query: `TaskQueue = '${queue}' AND ExecutionStatus = 'Running'` })) {
       await client.workflow.getHandle(wf.workflowId, wf.runId).terminate('bench run finished').catch(() => undefined);
     }

@@ -5,6 +5,7 @@ import { extname, join } from 'node:path';
 import type { BridgeOptions } from '../../src/kafka/bridge';
 import type { SagaTopics } from '../../activities';
 import type { ChildMessage } from '../processes/child';
+import type { CeilingChildOptions } from './ceiling';
 
 export interface WorkerChildOptions {
   taskQueue: string;
@@ -21,6 +22,12 @@ export interface BridgeChildOptions {
   bridgeOptions?: Partial<BridgeOptions>;
   /** Report once this many events were accepted (accept-rate scenario). */
   expectAccepted?: number;
+}
+
+/** Worker and bridge in one process on one Temporal connection, starting sagas eagerly (processes/combined.ts). */
+export interface CombinedChildOptions {
+  worker: WorkerChildOptions;
+  bridge: BridgeChildOptions;
 }
 
 export interface PlainChildOptions {
@@ -65,6 +72,17 @@ export class BenchChild {
 
   get running(): boolean {
     return this.exitCode === undefined;
+  }
+
+  /** Every message of `type` until the returned function is called (progress lines of a long measurement). */
+  onMessage(type: string, fn: (m: ChildMessage) => void): () => void {
+    const listener = (m: ChildMessage) => {
+      if (m.type === type) fn(m);
+    };
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
   }
 
   send(message: ChildMessage): void {
@@ -130,8 +148,8 @@ function sleep(ms: number): Promise<void> {
  */
 export async function startChild(
   name: string,
-  entry: 'worker' | 'bridge' | 'plain-consumer',
-  options: WorkerChildOptions | BridgeChildOptions | PlainChildOptions,
+  entry: 'worker' | 'bridge' | 'combined' | 'ceiling' | 'plain-consumer',
+  options: WorkerChildOptions | BridgeChildOptions | CombinedChildOptions | CeilingChildOptions | PlainChildOptions,
   env: NodeJS.ProcessEnv,
   { logDir, execArgv = [], readyTimeoutMs = 120_000, signal }: { logDir: string; execArgv?: string[]; readyTimeoutMs?: number; signal?: AbortSignal },
 ): Promise<BenchChild> {

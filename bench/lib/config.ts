@@ -1,12 +1,33 @@
 // What one bench run measures and how much: `full` (default, ≤ 10 min on 2 cores) and `quick` (≤ 2 min).
+import { DEFAULT_BRIDGE_OPTIONS } from '../../src/kafka/bridge';
+
+/**
+ * Tasks in flight per partition, for every pipeline of the bench: the bridge's own default, passed to the bridge
+ * explicitly and given to the plain consumer, so neither side gets more concurrency than the other.
+ */
+export const IN_FLIGHT_PER_PARTITION = DEFAULT_BRIDGE_OPTIONS.maxInFlightPerPartition;
+
+/** The pipelines' whole in-flight bound: the ceiling's empty workflows run at it too. */
+export function pipelineInFlight(partitions: number): number {
+  return IN_FLIGHT_PER_PARTITION * partitions;
+}
 
 export interface BenchConfig {
   mode: 'full' | 'quick';
   /** Events of the sustained-throughput scenario (produced as a backlog, drained by each pipeline). */
   throughputEvents: number;
-  /** Fixed rates of the latency scenario and how long each rate is held. */
+  /** Latency runs at these fractions of the capacity the throughput scenario measured, each held latencySeconds. */
+  capacityFractions: number[];
+  /** Extra latency runs at fixed rates (ev/s; `--rates`), none by default. */
   latencyRates: number[];
   latencySeconds: number;
+  /** Payments of the one-at-a-time run (the next is produced once the previous one's payments.scored arrived). */
+  oneAtATimeEvents: number;
+  /** Ceiling: how long empty workflows run at the in-flight bound, and timed calls per one-at-a-time variant. */
+  ceilingSeconds: number;
+  ceilingCalls: number;
+  /** Also run the throughput backlog with the worker and the bridge as separate processes (no eager start). */
+  separateProcesses: boolean;
   /** Events pre-produced for the bridge accept-rate scenario. */
   acceptEvents: number;
   /** Single-row scoring calls (after warm-up) and batch-256 calls. */
@@ -36,8 +57,13 @@ export function benchConfig(mode: 'full' | 'quick', overrides: Partial<BenchConf
       ? {
           mode,
           throughputEvents: 300,
-          latencyRates: [50],
-          latencySeconds: 5,
+          capacityFractions: [0.25, 0.5, 0.8],
+          latencyRates: [],
+          latencySeconds: 6,
+          oneAtATimeEvents: 100,
+          ceilingSeconds: 8,
+          ceilingCalls: 60,
+          separateProcesses: true,
           acceptEvents: 600,
           scoringCalls: 5_000,
           scoringBatches: 100,
@@ -54,8 +80,13 @@ export function benchConfig(mode: 'full' | 'quick', overrides: Partial<BenchConf
       : {
           mode,
           throughputEvents: 1500,
-          latencyRates: [25, 50, 100],
+          capacityFractions: [0.25, 0.5, 0.8],
+          latencyRates: [],
           latencySeconds: 12,
+          oneAtATimeEvents: 200,
+          ceilingSeconds: 20,
+          ceilingCalls: 150,
+          separateProcesses: true,
           acceptEvents: 2000,
           scoringCalls: 20_000,
           scoringBatches: 400,

@@ -97,10 +97,43 @@ export function readTargets(targets: readonly ProcTarget[]): Map<string, Reading
   return out;
 }
 
+/** Cumulative CPU seconds of each target at one instant (ms). */
+export interface CpuSample {
+  at: number;
+  cpuSeconds: Map<string, number>;
+}
+
+/**
+ * CPU seconds the named targets used between `from` and `to` (ms), interpolated linearly between the samples around
+ * each instant (instants outside the samples are clamped to the first or last). Null without two samples.
+ */
+export function cpuSecondsBetween(samples: readonly CpuSample[], names: readonly string[], from: number, to: number): number | null {
+  if (samples.length < 2 || !(to >= from)) return null;
+  const at = (name: string, t: number): number => {
+    const first = samples[0];
+    const last = samples[samples.length - 1];
+    if (t <= first.at) return first.cpuSeconds.get(name) ?? 0;
+    if (t >= last.at) return last.cpuSeconds.get(name) ?? 0;
+    let k = 1;
+    while (samples[k].at < t) k++;
+    const a = samples[k - 1];
+    const b = samples[k];
+    const va = a.cpuSeconds.get(name) ?? 0;
+    const vb = b.cpuSeconds.get(name) ?? va;
+    return b.at === a.at ? vb : va + ((vb - va) * (t - a.at)) / (b.at - a.at);
+  };
+  return names.reduce((sum, name) => sum + Math.max(0, at(name, to) - at(name, from)), 0);
+}
+
 interface Window {
   startedAt: number;
   start: Map<string, Reading>;
   peak: Map<string, number>;
+  samples: CpuSample[];
+}
+
+function cpuSample(at: number, readings: Map<string, Reading>): CpuSample {
+  return { at, cpuSeconds: new Map([...readings].map(([name, r]) => [name, r.cpuTicks / ticksPerSecond()])) };
 }
 
 /** Samples its targets periodically; `begin()`/`end()` bracket a scenario and give CPU time and peak RSS within it. */
@@ -134,15 +167,22 @@ export class ProcSampler {
     this.timer = undefined;
   }
 
-  begin(): { end(): ProcUsage[] } {
+  /**
+   * Opens a window. `end()` gives each target's CPU time and peak RSS within it; `cpuBetween()` (also after `end()`)
+   * the CPU seconds of some targets over a sub-interval, from the samples taken every `intervalMs`.
+   */
+  begin(): { end(): ProcUsage[]; cpuBetween(names: readonly string[], from: number, to: number): number | null } {
     const start = this.available ? readTargets([...this.targets.values()]) : new Map<string, Reading>();
-    const window: Window = { startedAt: Date.now(), start, peak: new Map([...start].map(([k, r]) => [k, r.rssBytes])) };
+    const startedAt = Date.now();
+    const window: Window = { startedAt, start, peak: new Map([...start].map(([k, r]) => [k, r.rssBytes])), samples: this.available ? [cpuSample(startedAt, start)] : [] };
     this.windows.add(window);
     return {
+      cpuBetween: (names, from, to) => cpuSecondsBetween(window.samples, names, from, to),
       end: () => {
         this.windows.delete(window);
         if (!this.available) return [];
         const end = readTargets([...this.targets.values()]);
+        window.samples.push(cpuSample(Date.now(), end));
         const wall = (Date.now() - window.startedAt) / 1000;
         const usage: ProcUsage[] = [];
         for (const [name, r] of end) {
@@ -160,8 +200,10 @@ export class ProcSampler {
   private sample(): void {
     if (this.windows.size === 0) return;
     const now = readTargets([...this.targets.values()]);
+    const at = Date.now();
     for (const w of this.windows) {
       for (const [name, r] of now) w.peak.set(name, Math.max(w.peak.get(name) ?? 0, r.rssBytes));
+      w.samples.push(cpuSample(at, now));
     }
   }
 }

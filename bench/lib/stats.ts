@@ -67,17 +67,23 @@ export function ratePerSecond(count: number, ms: number): number | null {
 }
 
 /**
- * Sustained rate of a completion series: completions between the `from` and `to` fractions of the total divided by
- * the time between them, so start-up (group join, JIT, first workflow tasks) and the tail do not count.
- * `times` are completion instants in ms; they need not be sorted. Null when there are too few points.
+ * The steady part of a completion series: from the completion at the `from` fraction of the total to the one at
+ * `to`, how many completed in between and their rate, so start-up (group join, JIT, first workflow tasks) and the
+ * tail do not count. `times` are completion instants in ms; they need not be sorted. Null when there are too few
+ * points.
  */
-export function steadyRate(times: ArrayLike<number>, from = 0.1, to = 0.9): number | null {
+export function steadyWindow(times: ArrayLike<number>, from = 0.1, to = 0.9): { start: number; end: number; count: number; perSecond: number | null } | null {
   const sorted = sortedCopy(times);
   const n = sorted.length;
   if (n < 10) return null;
   const i = Math.floor(from * (n - 1));
   const j = Math.ceil(to * (n - 1));
-  return ratePerSecond(j - i, sorted[j] - sorted[i]);
+  return { start: sorted[i], end: sorted[j], count: j - i, perSecond: ratePerSecond(j - i, sorted[j] - sorted[i]) };
+}
+
+/** Sustained rate of a completion series: `steadyWindow`'s rate. */
+export function steadyRate(times: ArrayLike<number>, from = 0.1, to = 0.9): number | null {
+  return steadyWindow(times, from, to)?.perSecond ?? null;
 }
 
 /** Share of equal entries of two verdict lists matched by name (names only in one list count as disagreement). */

@@ -1,17 +1,13 @@
-// The bench's bridge: src/kafka/bridge.ts with the product's payments route (same validation, workflow id, search
-// attributes, reuse policy), pointed at the bench's topic and task queue. In `accept` mode nobody serves that queue:
-// the bridge's own work (validate + start accepted by Temporal) is what is timed, and the child reports when the
-// expected number of events has been accepted.
-import { type Counter, Registry } from 'prom-client';
-import { Bridge } from '../../src/kafka/bridge';
-import { createKafka } from '../../src/kafka/client';
-import { connectProducer } from '../../src/kafka/producer';
-import { productRoutes } from '../../src/kafka/product-routes';
-import { loadConfig, secretPiiHashKey } from '../../src/config/env';
+// The bench's bridge on its own (separate-process mode, and the accept-rate scenario): processes/services.ts with its
+// own Temporal client. In `accept` mode nobody serves the task queue: the bridge's own work (validate + start accepted
+// by Temporal) is what is timed, and the child reports when the expected number of events has been accepted.
+import type { Counter, Registry } from 'prom-client';
+import { loadConfig } from '../../src/config/env';
 import { createLogger } from '../../src/observability/logger';
 import { connectTemporal } from '../../src/temporal/client';
 import type { BridgeChildOptions } from '../lib/children';
 import { childMain, childOptions, send } from './child';
+import { startBenchBridge } from './services';
 
 async function counterTotal(registry: Registry, name: string): Promise<number> {
   const metric = registry.getSingleMetric(name) as Counter | undefined;
@@ -24,13 +20,8 @@ childMain(async () => {
   const config = loadConfig();
   const log = createLogger(config.logLevel).child({ component: 'bench-bridge' });
   const { client, connection } = await connectTemporal(config.temporal);
-  const kafka = createKafka(config.kafka);
-  const producer = await connectProducer(kafka);
-  const [paymentsRoute] = productRoutes({ piiHashKey: secretPiiHashKey(config) });
-  const route = { ...paymentsRoute, topic: options.topic, taskQueue: options.taskQueue };
-  const metrics = new Registry();
-  const bridge = new Bridge({ kafka, temporal: client, producer, routes: [route], logger: log, metrics }, { groupId: options.groupId, ...options.bridgeOptions });
-  await bridge.start();
+  const bridge = await startBenchBridge(config, log, options, client);
+  const { metrics } = bridge;
 
   let watch: NodeJS.Timeout | undefined;
   if (options.expectAccepted) {
@@ -54,7 +45,6 @@ childMain(async () => {
     stop: async () => {
       if (watch) clearInterval(watch);
       await bridge.stop();
-      await producer.disconnect();
       await connection.close();
     },
   };

@@ -81,6 +81,7 @@ export async function driftScenario(ctx: BenchContext): Promise<void> {
   ctx.details.drift = { rows, features, repetitions, mainspringSeconds: ours.seconds, mainspringMethod: ours.method, evidently: py?.evidently ?? null, evidentlyDefaultSeconds: py?.default.secondsMedian ?? null, evidentlyMatchedSeconds: py?.methodMatched.secondsMedian ?? null, agreementDefault: agreeDefault, agreementMatched: agreeMatched, perFeature, pythonProblem: pyProblem };
 
   const drifted = ours.features.filter((f) => f.drifted).length;
+  const graded = data.columns.filter((c) => c.injected.includes('graded')).length;
   const pyNote = pyProblem ? { note: pyProblem } : {};
   const evName = `Evidently ${py?.evidently ?? ''}`.trim();
   const out: ComparisonRow[] = [];
@@ -92,7 +93,7 @@ export async function driftScenario(ctx: BenchContext): Promise<void> {
     out.push(
       {
         section: 'drift',
-        metric: `per-feature verdicts, ${features} features × ${rows.toLocaleString('en-US')} rows vs ${label}`,
+        metric: `per-feature verdicts, ${features} features × ${rows.toLocaleString('en-US')} rows (${graded} shifted to just below or above the 0.1 threshold) vs ${label}`,
         mainspring: { value: drifted, unit: 'count', note: `of ${ours.features.length} drifted` },
         other: { name: evName, value: run ? run.features.filter((f) => f.drifted).length : null, unit: 'count', ...(run ? { note: `of ${run.features.length} drifted` } : pyNote) },
         ratio: { value: agree?.share ?? null, label: `agreement${agree && agree.disagreeing.length > 0 ? ` (differ: ${agree.disagreeing.join(', ')})` : ''}`, plain: true },

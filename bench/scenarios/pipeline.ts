@@ -1,40 +1,54 @@
 // The durable pipeline (Kafka → bridge → payment saga → act → record) next to a plain kafkajs consumer doing the
-// same work without Temporal: sustained throughput with nothing lost, and event → action latency at fixed rates.
-// Both read their own input topic and publish payments.scored to one shared topic, where a probe consumer notes
-// when each payment's outcome appears. Every scenario uses its own payment seed, so no two share a payment.
+// same work without Temporal: sustained throughput (the capacity), then event → action latency at fractions of that
+// capacity and one payment at a time. Every side reads its own input topic and publishes payments.scored to one
+// shared topic, where a probe consumer notes when each payment's outcome appears. Every run uses its own payment
+// seed, so no two share a payment, and starts from an empty pipeline (the previous run's payments all scored).
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import type { Pool } from 'pg';
 import { liveSyntheticPayments, paced, syntheticPaymentEvent } from '../../src/kafka/synthetic-stream';
+import { eventsFor, ratesAtFractions } from '../lib/ceiling';
 import { POPULATION_SEED } from '../lib/config';
 import { checkAborted, sleep, type BenchContext } from '../lib/context';
 import type { ProcSampler, ProcUsage } from '../lib/proc-stats';
-import { atMost, atLeast, type ComparisonRow } from '../lib/report';
-import { ratePerSecond, ratio, steadyRate, summarize, type Summary } from '../lib/stats';
+import { atLeast, type ComparisonRow } from '../lib/report';
+import { ratePerSecond, ratio, steadyWindow, summarize, type Summary } from '../lib/stats';
 
-export type Side = 'mainspring' | 'plain';
+/** mainspring as `npm start` runs it (worker + bridge in one process, eager starts), the plain consumer, and
+ * mainspring with the worker and the bridge as separate processes (plain starts). */
+export type Side = 'mainspring' | 'plain' | 'separate';
+
+export const SIDE_NAMES: Record<Side, string> = {
+  mainspring: 'mainspring (worker + bridge in one process, eager start)',
+  plain: 'plain kafkajs consumer',
+  separate: 'mainspring, worker and bridge as separate processes',
+};
 
 export interface PipelineRig {
   kafka: Kafka;
   producer: Producer;
   pool: Pool;
-  topics: { mainspringIn: string; plainIn: string; scored: string };
+  /** Input topic of each side that runs. */
+  inputOf: Partial<Record<Side, string>>;
   probe: ScoredProbe;
   sampler: ProcSampler;
   /** Process names that belong to each side (for CPU per event). */
-  processesOf: Record<Side, string[]>;
+  processesOf: Partial<Record<Side, string[]>>;
   /** Derives a fresh payment seed per scenario. */
   nextSeed(): number;
   users: number;
-  /** Payments of the previous run of each side that had not been scored when it ended. */
-  leftovers?: Partial<Record<Side, string[]>>;
+  /** Payments of earlier runs (any side) that had not been scored when their run ended. */
+  unfinished?: string[];
   /** Every run so far: its payment prefix and how many it produced. */
   produced?: Array<{ side: Side; prefix: string; count: number }>;
+  /** Process usage of every run, by "<scenario> <side>". */
+  usageLog: Array<{ scenario: string; usage: ProcUsage[] }>;
 }
 
 /** Notes the arrival time of every payments.scored event by payment id. */
 export class ScoredProbe {
   private consumer?: Consumer;
   readonly arrivals = new Map<string, number>();
+  private readonly waiters = new Map<string, () => void>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -57,7 +71,10 @@ export class ScoredProbe {
           if (!m.value) continue;
           try {
             const id = (JSON.parse(m.value.toString('utf8')) as { data?: { paymentId?: string } }).data?.paymentId;
-            if (id && !this.arrivals.has(id)) this.arrivals.set(id, at);
+            if (id && !this.arrivals.has(id)) {
+              this.arrivals.set(id, at);
+              this.waiters.get(id)?.();
+            }
           } catch {
             // not ours
           }
@@ -65,6 +82,22 @@ export class ScoredProbe {
       },
     });
     await Promise.race([ready, new Promise((r) => setTimeout(r, 30_000))]);
+  }
+
+  /** Resolves true once the payment's payments.scored arrived, false after `timeoutMs`. */
+  arrival(id: string, timeoutMs: number): Promise<boolean> {
+    if (this.arrivals.has(id)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(id);
+        resolve(false);
+      }, timeoutMs);
+      this.waiters.set(id, () => {
+        clearTimeout(timer);
+        this.waiters.delete(id);
+        resolve(true);
+      });
+    });
   }
 
   async stop(): Promise<void> {
@@ -87,8 +120,15 @@ export interface LoadRun {
   dbLatency: Summary;
   lost: number;
   usage: ProcUsage[];
+  /**
+   * CPU of the side's processes between the 10 % and the 90 % completion instants ÷ the completions in between:
+   * only events that finished inside the window, over exactly that window.
+   */
+  steadyCpu: { cpuSeconds: number; events: number; seconds: number; per1000: number } | null;
   wallMs: number;
 }
+
+type Pace = { kind: 'backlog' } | { kind: 'paced'; rate: number } | { kind: 'one-at-a-time' };
 
 function records(seed: number, count: number, ratePerSecondHint: number, users: number): Array<{ id: string; key: string; value: string }> {
   const out: Array<{ id: string; key: string; value: string }> = [];
@@ -100,23 +140,35 @@ function records(seed: number, count: number, ratePerSecondHint: number, users: 
 }
 
 /**
- * Produces `count` payments to one side (as a backlog when `rate` is undefined, else paced) and waits until every one
- * was scored or the drain timeout passes. Returns arrivals, latencies, decision rows and process usage.
+ * Waits (bounded by the drain timeout) until every payment of the earlier runs, of any side, was scored: each run
+ * starts from an empty pipeline instead of on top of a backlog. What is still unfinished then is reported.
  */
-export async function runLoad(ctx: BenchContext, rig: PipelineRig, side: Side, count: number, rate?: number): Promise<LoadRun> {
-  // A run that timed out leaves a backlog; wait for it (bounded) so it does not pollute this run's figures.
-  const left = rig.leftovers?.[side] ?? [];
-  if (left.length > 0) {
-    const until = Date.now() + (ctx.config.drainTimeoutSeconds * 1000) / 2;
-    ctx.progress(`  ${side}: waiting for ${left.length} unfinished payments of the previous run`);
-    while (Date.now() < until && left.some((id) => !rig.probe.arrivals.has(id))) await sleep(200, ctx.signal);
-    const still = left.filter((id) => !rig.probe.arrivals.has(id)).length;
-    if (still > 0) ctx.problems.push(`${side}: ${still} payments of an earlier run were still unfinished when the next run started`);
+async function untilPipelineEmpty(ctx: BenchContext, rig: PipelineRig, label: string): Promise<void> {
+  const left = (rig.unfinished ?? []).filter((id) => !rig.probe.arrivals.has(id));
+  if (left.length === 0) return;
+  const until = Date.now() + ctx.config.drainTimeoutSeconds * 1000;
+  ctx.progress(`  ${label}: waiting for ${left.length} unfinished payments of earlier runs`);
+  let still = left;
+  while (Date.now() < until && still.length > 0) {
+    await sleep(200, ctx.signal);
+    still = still.filter((id) => !rig.probe.arrivals.has(id));
   }
+  rig.unfinished = still;
+  if (still.length > 0) ctx.problems.push(`${label}: started with ${still.length} payments of earlier runs still unfinished after waiting ${ctx.config.drainTimeoutSeconds} s`);
+}
+
+/**
+ * Produces `count` payments to one side — as a backlog, paced at a rate, or one at a time (the next once the previous
+ * one's payments.scored arrived) — and waits until every one was scored or the drain timeout passes. Returns
+ * arrivals, latencies, decision rows and process usage.
+ */
+export async function runLoad(ctx: BenchContext, rig: PipelineRig, side: Side, count: number, pace: Pace, scenario: string): Promise<LoadRun> {
+  const topic = rig.inputOf[side];
+  if (!topic) throw new Error(`no input topic for ${side}`);
+  await untilPipelineEmpty(ctx, rig, `${scenario} ${side}`);
   const seed = rig.nextSeed();
   const prefix = `pay-${seed.toString(16)}-`;
-  const batch = records(seed, count, rate ?? 200, rig.users);
-  const topic = side === 'mainspring' ? rig.topics.mainspringIn : rig.topics.plainIn;
+  const batch = records(seed, count, pace.kind === 'paced' ? pace.rate : 200, rig.users);
   (rig.produced ??= []).push({ side, prefix, count });
   const producedAt = new Map<string, number>();
   const window = rig.sampler.begin();
@@ -126,10 +178,16 @@ export async function runLoad(ctx: BenchContext, rig: PipelineRig, side: Side, c
     for (const r of slice) producedAt.set(r.id, at);
     await rig.producer.send({ topic, acks: -1, messages: slice.map(({ key, value }) => ({ key, value })) });
   };
-  if (rate === undefined) {
+  if (pace.kind === 'backlog') {
     for (let i = 0; i < batch.length; i += 500) await send(batch.slice(i, i + 500));
+  } else if (pace.kind === 'paced') {
+    await paced(batch, pace.rate, send, { signal: ctx.signal });
   } else {
-    await paced(batch, rate, send, { signal: ctx.signal });
+    for (const r of batch) {
+      checkAborted(ctx.signal);
+      await send([r]);
+      await rig.probe.arrival(r.id, ctx.config.drainTimeoutSeconds * 1000);
+    }
   }
   checkAborted(ctx.signal);
   const lastProducedAt = Date.now();
@@ -149,6 +207,7 @@ export async function runLoad(ctx: BenchContext, rig: PipelineRig, side: Side, c
   // Let the decision rows of the last arrivals commit (they precede payments.scored, but be sure).
   await sleep(200, ctx.signal);
   const usage = window.end();
+  rig.usageLog.push({ scenario: `${scenario} ${side}`, usage });
   const { rows } = await rig.pool.query<{ payment_id: string; at_ms: string }>(
     `select payment_id, (extract(epoch from created_at) * 1000)::bigint as at_ms from decision where payment_id like $1`,
     [`${prefix}%`],
@@ -162,8 +221,10 @@ export async function runLoad(ctx: BenchContext, rig: PipelineRig, side: Side, c
     arrivals.push(arrived);
     latencies.push(arrived - at);
   }
+  const steady = steadyWindow(arrivals);
+  const steadyCpuSeconds = steady ? window.cpuBetween(rig.processesOf[side] ?? [], steady.start, steady.end) : null;
   const firstProducedAt = Math.min(...producedAt.values());
-  rig.leftovers = { ...rig.leftovers, [side]: [...producedAt.keys()].filter((id) => !rig.probe.arrivals.has(id)) };
+  rig.unfinished = [...(rig.unfinished ?? []), ...[...producedAt.keys()].filter((id) => !rig.probe.arrivals.has(id))];
   return {
     side,
     events: count,
@@ -177,47 +238,54 @@ export async function runLoad(ctx: BenchContext, rig: PipelineRig, side: Side, c
     dbLatency: summarize(dbLat),
     lost: count - Math.min(rows.length, arrivals.length),
     usage,
+    steadyCpu:
+      steady && steadyCpuSeconds !== null && steady.count > 0
+        ? { cpuSeconds: steadyCpuSeconds, events: steady.count, seconds: (steady.end - steady.start) / 1000, per1000: (steadyCpuSeconds / steady.count) * 1000 }
+        : null,
     wallMs: Date.now() - started,
   };
 }
 
-function cpuPerThousand(run: LoadRun, names: string[]): number {
-  const cpu = run.usage.filter((u) => names.includes(u.name)).reduce((s, u) => s + u.cpuSeconds, 0);
-  return (cpu / Math.max(1, run.events - run.lost)) * 1000;
-}
-
 export function throughputOf(run: LoadRun): { sustained: number | null; endToEnd: number | null } {
   const last = run.arrivals.length > 0 ? Math.max(...run.arrivals) : Number.NaN;
-  return { sustained: steadyRate(run.arrivals), endToEnd: ratePerSecond(run.arrivals.length, last - run.firstProducedAt) };
+  return { sustained: steadyWindow(run.arrivals)?.perSecond ?? null, endToEnd: ratePerSecond(run.arrivals.length, last - run.firstProducedAt) };
 }
 
-export async function throughputScenario(ctx: BenchContext, rig: PipelineRig): Promise<{ mainspring: LoadRun; plain: LoadRun }> {
-  const n = ctx.config.throughputEvents;
-  ctx.progress(`throughput: ${n} payments as a backlog through bridge → saga (Temporal)`);
-  const mainspring = await runLoad(ctx, rig, 'mainspring', n);
-  ctx.progress(`throughput: the same number through the plain kafkajs consumer`);
-  const plain = await runLoad(ctx, rig, 'plain', n);
-  const m = throughputOf(mainspring);
-  const p = throughputOf(plain);
-  const summary = (r: LoadRun, t: ReturnType<typeof throughputOf>) => ({
-    events: r.events,
-    decisionRows: r.decisionRows,
-    scoredSeen: r.arrivals.length,
-    lost: r.lost,
+function throughputSummary(run: LoadRun) {
+  const t = throughputOf(run);
+  return {
+    events: run.events,
+    decisionRows: run.decisionRows,
+    scoredSeen: run.arrivals.length,
+    lost: run.lost,
     sustainedPerSecond: t.sustained,
     endToEndPerSecond: t.endToEnd,
-    wallSeconds: r.wallMs / 1000,
-    usage: r.usage,
-    cpuSecondsPer1000: cpuPerThousand(r, rig.processesOf[r.side]),
-  });
-  ctx.details.throughput = { mainspring: summary(mainspring, m), plain: summary(plain, p), processes: rig.processesOf };
+    wallSeconds: run.wallMs / 1000,
+    usage: run.usage,
+    steadyCpu: run.steadyCpu,
+  };
+}
+
+const unfinishedNote = (r: LoadRun) => (r.lost > 0 ? { note: `${r.lost} of ${r.events} unfinished at the deadline` } : {});
+
+/** The capacity of each side: a backlog drained as fast as it goes. */
+export async function throughputScenario(ctx: BenchContext, rig: PipelineRig): Promise<{ mainspring: LoadRun; plain: LoadRun }> {
+  const n = ctx.config.throughputEvents;
+  ctx.progress(`throughput: ${n} payments as a backlog through ${SIDE_NAMES.mainspring}`);
+  const mainspring = await runLoad(ctx, rig, 'mainspring', n, { kind: 'backlog' }, 'throughput');
+  ctx.progress(`throughput: the same number through the plain kafkajs consumer`);
+  const plain = await runLoad(ctx, rig, 'plain', n, { kind: 'backlog' }, 'throughput');
+  const m = throughputOf(mainspring);
+  const p = throughputOf(plain);
+  ctx.details.throughput = { mainspring: throughputSummary(mainspring), plain: throughputSummary(plain), processes: rig.processesOf };
   const tax = ratio(p.sustained, m.sustained);
+  const cpuNote = (r: LoadRun) => `${(rig.processesOf[r.side] ?? []).join('+')}${r.steadyCpu ? `; ${r.steadyCpu.events} events in ${r.steadyCpu.seconds.toFixed(1)} s` : ''}`;
   ctx.rows.push(
     {
       section: 'pipeline',
       metric: `sustained throughput, ${n} events backlog (10–90 % of completions)`,
       mainspring: { value: m.sustained, unit: 'sagas/s' },
-      other: { name: 'plain kafkajs consumer', value: p.sustained, unit: 'ev/s' },
+      other: { name: SIDE_NAMES.plain, value: p.sustained, unit: 'ev/s' },
       ratio: { value: tax, label: 'durability tax (plain ÷ durable)' },
       target: { text: '≥ 150 sagas/s', verdict: atLeast(m.sustained, 150) },
     },
@@ -225,54 +293,111 @@ export async function throughputScenario(ctx: BenchContext, rig: PipelineRig): P
       section: 'pipeline',
       metric: 'end-to-end rate (first produced → last scored)',
       mainspring: { value: m.endToEnd, unit: 'sagas/s' },
-      other: { name: 'plain kafkajs consumer', value: p.endToEnd, unit: 'ev/s' },
+      other: { name: SIDE_NAMES.plain, value: p.endToEnd, unit: 'ev/s' },
       ratio: { value: ratio(p.endToEnd, m.endToEnd), label: 'plain ÷ durable' },
     },
     {
       section: 'pipeline',
       metric: `unfinished ${ctx.config.drainTimeoutSeconds} s after the last event was produced`,
       mainspring: { value: mainspring.lost, unit: 'count', note: `${mainspring.decisionRows} of ${n} decided` },
-      other: { name: 'plain kafkajs consumer', value: plain.lost, unit: 'count', note: `${plain.decisionRows} of ${n} decided` },
+      other: { name: SIDE_NAMES.plain, value: plain.lost, unit: 'count', note: `${plain.decisionRows} of ${n} decided` },
     },
     {
       section: 'resources',
-      metric: 'CPU seconds per 1000 events (all processes of the side, incl. Kafka + PostgreSQL)',
-      mainspring: { value: cpuPerThousand(mainspring, rig.processesOf.mainspring), unit: 'cpu-s', note: rig.processesOf.mainspring.join('+') },
-      other: { name: 'plain kafkajs consumer', value: cpuPerThousand(plain, rig.processesOf.plain), unit: 'cpu-s', note: rig.processesOf.plain.join('+') },
-      ratio: { value: ratio(cpuPerThousand(mainspring, rig.processesOf.mainspring), cpuPerThousand(plain, rig.processesOf.plain)), label: 'CPU per event' },
+      metric: 'CPU seconds per 1000 events, steady window (all processes of the side between the 10 % and 90 % completions ÷ completions in between)',
+      mainspring: { value: mainspring.steadyCpu?.per1000 ?? null, unit: 'cpu-s', note: cpuNote(mainspring) },
+      other: { name: SIDE_NAMES.plain, value: plain.steadyCpu?.per1000 ?? null, unit: 'cpu-s', note: cpuNote(plain) },
+      ratio: { value: ratio(mainspring.steadyCpu?.per1000, plain.steadyCpu?.per1000), label: 'CPU per event' },
     },
   );
   return { mainspring, plain };
 }
 
-export async function latencyScenario(ctx: BenchContext, rig: PipelineRig): Promise<void> {
-  const out: Record<string, unknown> = {};
-  for (const rate of ctx.config.latencyRates) {
-    checkAborted(ctx.signal);
-    const count = Math.round(rate * ctx.config.latencySeconds);
-    ctx.progress(`latency: ${rate} ev/s for ${ctx.config.latencySeconds} s (${count} events), durable then plain`);
-    const m = await runLoad(ctx, rig, 'mainspring', count, rate);
-    const p = await runLoad(ctx, rig, 'plain', count, rate);
-    const ms = summarize(m.latenciesMs);
-    const ps = summarize(p.latenciesMs);
-    const achieved = (r: LoadRun) => ratePerSecond(r.events, r.lastProducedAt - r.firstProducedAt);
-    out[`${rate}`] = {
-      mainspring: { scored: ms, decisionRow: m.dbLatency, lost: m.lost, producedRate: achieved(m), usage: m.usage },
-      plain: { scored: ps, decisionRow: p.dbLatency, lost: p.lost, producedRate: achieved(p), usage: p.usage },
-    };
-    const at50 = rate === 50;
-    const rows: ComparisonRow[] = (['p50', 'p95', 'p99'] as const).map((q) => ({
+/** The same backlog with the worker and the bridge as separate processes (plain starts): what eager start buys. */
+export async function separateProcessesScenario(ctx: BenchContext, rig: PipelineRig, combined: LoadRun): Promise<void> {
+  const n = ctx.config.throughputEvents;
+  ctx.progress(`throughput: ${n} payments through ${SIDE_NAMES.separate}`);
+  const separate = await runLoad(ctx, rig, 'separate', n, { kind: 'backlog' }, 'throughput');
+  const s = throughputOf(separate);
+  const c = throughputOf(combined);
+  ctx.details.separateProcesses = throughputSummary(separate);
+  ctx.rows.push(
+    {
       section: 'pipeline',
-      metric: `event → payments.scored latency ${q} at ${rate} ev/s`,
-      mainspring: { value: ms.n > 0 ? ms[q] : null, unit: 'ms', ...(m.lost > 0 ? { note: `${m.lost} of ${count} unfinished at the deadline` } : {}) },
-      other: { name: 'plain kafkajs consumer', value: ps.n > 0 ? ps[q] : null, unit: 'ms', ...(p.lost > 0 ? { note: `${p.lost} of ${count} unfinished at the deadline` } : {}) },
-      ratio: { value: ratio(ms[q], ps[q]), label: 'durable ÷ plain' },
-      ...(at50 && q === 'p50' ? { target: { text: 'p50 ≤ 40 ms', verdict: atMost(ms.p50, 40) } } : {}),
-      ...(at50 && q === 'p99' ? { target: { text: 'p99 ≤ 200 ms', verdict: atMost(ms.p99, 200) } } : {}),
-    }));
-    ctx.rows.push(...rows);
+      metric: `sustained throughput, ${n} events backlog: worker and bridge in one process (eager start) vs separate processes (plain start)`,
+      mainspring: { value: c.sustained, unit: 'sagas/s' },
+      other: { name: SIDE_NAMES.separate, value: s.sustained, unit: 'sagas/s', ...unfinishedNote(separate) },
+      ratio: { value: ratio(c.sustained, s.sustained), label: 'one process ÷ separate' },
+    },
+    {
+      section: 'resources',
+      metric: 'CPU seconds per 1000 events, steady window: one process vs separate processes',
+      mainspring: { value: combined.steadyCpu?.per1000 ?? null, unit: 'cpu-s' },
+      other: { name: SIDE_NAMES.separate, value: separate.steadyCpu?.per1000 ?? null, unit: 'cpu-s', note: (rig.processesOf.separate ?? []).join('+') },
+      ratio: { value: ratio(combined.steadyCpu?.per1000, separate.steadyCpu?.per1000), label: 'CPU per event' },
+    },
+  );
+}
+
+export interface LatencyFigures {
+  /** mainspring's event → payments.scored at 50 % of the measured capacity, if that fraction ran. */
+  atHalfCapacity: Summary | null;
+}
+
+function latencyRows(label: string, count: number, m: LoadRun, p: LoadRun): ComparisonRow[] {
+  const ms = summarize(m.latenciesMs);
+  const ps = summarize(p.latenciesMs);
+  return (['p50', 'p95', 'p99'] as const).map((q) => ({
+    section: 'pipeline',
+    metric: `event → payments.scored latency ${q} ${label} (${count} events)`,
+    mainspring: { value: ms.n > 0 ? ms[q] : null, unit: 'ms', ...unfinishedNote(m) },
+    other: { name: SIDE_NAMES.plain, value: ps.n > 0 ? ps[q] : null, unit: 'ms', ...unfinishedNote(p) },
+    ratio: { value: ratio(ms[q], ps[q]), label: 'durable ÷ plain' },
+  }));
+}
+
+/**
+ * Latency at fractions of mainspring's measured capacity (both sides at the same rates, so the plain consumer runs
+ * at a smaller share of its own), then at any fixed rates asked for.
+ */
+export async function latencyScenario(ctx: BenchContext, rig: PipelineRig, capacity: number | null): Promise<LatencyFigures> {
+  const out: Record<string, unknown> = {};
+  const runs = [
+    ...ratesAtFractions(capacity ?? 0, ctx.config.capacityFractions).map(({ fraction, rate }) => ({ fraction, rate, label: `at ${Math.round(fraction * 100)} % of capacity (${rate} ev/s)` })),
+    ...ctx.config.latencyRates.map((rate) => ({ fraction: null, rate, label: `at ${rate} ev/s` })),
+  ];
+  if (capacity === null && ctx.config.capacityFractions.length > 0) ctx.problems.push('latency at fractions of capacity skipped: no capacity measured');
+  let atHalfCapacity: Summary | null = null;
+  for (const run of runs) {
+    checkAborted(ctx.signal);
+    const count = eventsFor(run.rate, ctx.config.latencySeconds);
+    ctx.progress(`latency ${run.label}: ${count} events, durable then plain`);
+    const m = await runLoad(ctx, rig, 'mainspring', count, { kind: 'paced', rate: run.rate }, `latency ${run.label}`);
+    const p = await runLoad(ctx, rig, 'plain', count, { kind: 'paced', rate: run.rate }, `latency ${run.label}`);
+    const achieved = (r: LoadRun) => ratePerSecond(r.events, r.lastProducedAt - r.firstProducedAt);
+    out[run.label] = {
+      fraction: run.fraction,
+      rate: run.rate,
+      mainspring: { scored: summarize(m.latenciesMs), decisionRow: m.dbLatency, lost: m.lost, producedRate: achieved(m) },
+      plain: { scored: summarize(p.latenciesMs), decisionRow: p.dbLatency, lost: p.lost, producedRate: achieved(p) },
+    };
+    if (run.fraction === 0.5) atHalfCapacity = summarize(m.latenciesMs);
+    ctx.rows.push(...latencyRows(run.label, count, m, p));
   }
   ctx.details.latency = out;
+  return { atHalfCapacity };
+}
+
+/** One payment at a time: the next is produced once the previous one's payments.scored arrived. */
+export async function oneAtATimeScenario(ctx: BenchContext, rig: PipelineRig): Promise<Summary> {
+  const count = ctx.config.oneAtATimeEvents;
+  ctx.progress(`latency one at a time: ${count} payments, durable then plain`);
+  const m = await runLoad(ctx, rig, 'mainspring', count, { kind: 'one-at-a-time' }, 'one at a time');
+  const p = await runLoad(ctx, rig, 'plain', count, { kind: 'one-at-a-time' }, 'one at a time');
+  const ms = summarize(m.latenciesMs);
+  ctx.details.oneAtATime = { mainspring: { scored: ms, decisionRow: m.dbLatency, lost: m.lost }, plain: { scored: summarize(p.latenciesMs), decisionRow: p.dbLatency, lost: p.lost } };
+  ctx.rows.push(...latencyRows('one at a time', count, m, p).filter((r) => !r.metric.includes(' p95 ')));
+  return ms;
 }
 
 /**
@@ -281,29 +406,32 @@ export async function latencyScenario(ctx: BenchContext, rig: PipelineRig): Prom
  */
 export async function reconcileScenario(ctx: BenchContext, rig: PipelineRig): Promise<void> {
   const runs = rig.produced ?? [];
+  const sides = [...new Set(runs.map((r) => r.side))];
   const count = async () => {
-    const out: Record<Side, { produced: number; decided: number }> = { mainspring: { produced: 0, decided: 0 }, plain: { produced: 0, decided: 0 } };
+    const out = new Map<Side, { produced: number; decided: number }>(sides.map((s) => [s, { produced: 0, decided: 0 }]));
     for (const r of runs) {
       const { rows } = await rig.pool.query<{ n: string }>('select count(*) as n from decision where payment_id like $1', [`${r.prefix}%`]);
-      out[r.side].produced += r.count;
-      out[r.side].decided += Number(rows[0].n);
+      out.get(r.side)!.produced += r.count;
+      out.get(r.side)!.decided += Number(rows[0].n);
     }
     return out;
   };
   const started = Date.now();
   const deadline = started + ctx.config.drainTimeoutSeconds * 1500;
   let c = await count();
-  while ((c.mainspring.decided < c.mainspring.produced || c.plain.decided < c.plain.produced) && Date.now() < deadline) {
+  while ([...c.values()].some((x) => x.decided < x.produced) && Date.now() < deadline) {
     await sleep(1000, ctx.signal);
     c = await count();
   }
-  const lost = (s: Side) => c[s].produced - c[s].decided;
-  ctx.details.reconcile = { ...c, waitedSeconds: (Date.now() - started) / 1000 };
+  const get = (s: Side) => c.get(s) ?? { produced: 0, decided: 0 };
+  const lost = (s: Side) => get(s).produced - get(s).decided;
+  const durable = { produced: get('mainspring').produced + get('separate').produced, decided: get('mainspring').decided + get('separate').decided };
+  ctx.details.reconcile = { ...Object.fromEntries(c), waitedSeconds: (Date.now() - started) / 1000 };
   ctx.rows.push({
     section: 'pipeline',
     metric: `lost after the final drain (all pipeline scenarios; waited ${Math.round((Date.now() - started) / 1000)} s)`,
-    mainspring: { value: lost('mainspring'), unit: 'count', note: `${c.mainspring.decided} of ${c.mainspring.produced} decided` },
-    other: { name: 'plain kafkajs consumer', value: lost('plain'), unit: 'count', note: `${c.plain.decided} of ${c.plain.produced} decided` },
-    target: { text: '0 lost', verdict: atMost(lost('mainspring'), 0) },
+    mainspring: { value: durable.produced - durable.decided, unit: 'count', note: `${durable.decided} of ${durable.produced} decided` },
+    other: { name: SIDE_NAMES.plain, value: lost('plain'), unit: 'count', note: `${get('plain').decided} of ${get('plain').produced} decided` },
+    target: { text: '0 lost', verdict: durable.produced - durable.decided <= 0 ? 'pass' : 'miss' },
   });
 }

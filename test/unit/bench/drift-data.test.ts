@@ -1,4 +1,5 @@
 import { driftDataset } from '../../../bench/lib/drift-data';
+import { buildReferenceProfile, detectDrift } from '../../../src/model/drift';
 import { getColumn } from '../../../src/model/matrix';
 
 const mean = (xs: Float64Array) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -27,5 +28,21 @@ describe('drift benchmark data', () => {
     expect(Buffer.from(again.current.data.buffer).equals(Buffer.from(data.current.data.buffer))).toBe(true);
     const other = driftDataset({ rows: 5000, features: 20, seed: 4 });
     expect(Buffer.from(other.current.data.buffer).equals(Buffer.from(data.current.data.buffer))).toBe(false);
+  });
+});
+
+describe('shifts graded around the threshold', () => {
+  it('has columns just below and just above the 0.1 PSI / Jensen–Shannon threshold', () => {
+    const data = driftDataset({ rows: 50_000, features: 20, seed: 11 });
+    const profile = buildReferenceProfile(data.reference, { features: data.columns.map(({ name, type }) => ({ name, type })) });
+    const report = detectDrift(profile, data.current, { exclude: [] });
+    const graded = report.features.filter((f) => data.columns.find((c) => c.name === f.name)?.injected.includes('graded'));
+    expect(graded.length).toBeGreaterThanOrEqual(5);
+    for (const f of graded) {
+      expect(f.statistic).toBeGreaterThan(0.04);
+      expect(f.statistic).toBeLessThan(0.2);
+    }
+    expect(graded.some((f) => f.drifted)).toBe(true);
+    expect(graded.some((f) => !f.drifted)).toBe(true);
   });
 });

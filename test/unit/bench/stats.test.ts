@@ -1,4 +1,4 @@
-import { agreement, median, percentile, ratePerSecond, ratio, steadyRate, summarize } from '../../../bench/lib/stats';
+import { agreement, median, percentile, ratePerSecond, ratio, steadyRate, steadyWindow, summarize } from '../../../bench/lib/stats';
 
 describe('percentile (numpy linear interpolation)', () => {
   it('matches numpy.percentile on a small sample', () => {
@@ -92,5 +92,17 @@ describe('agreement of drift verdicts', () => {
   it('treats a feature judged on one side only as a disagreement', () => {
     expect(agreement([{ name: 'x', drifted: false }], []).disagreeing).toEqual(['x']);
     expect(agreement([], []).share).toBe(1);
+  });
+});
+
+describe('steadyWindow', () => {
+  it('spans the 10 % to 90 % completions and counts the completions in between', () => {
+    const times = Array.from({ length: 11 }, (_, i) => 1000 + i * 100).reverse();
+    expect(steadyWindow(times)).toEqual({ start: 1100, end: 1900, count: 8, perSecond: 10 });
+    expect(steadyRate(times)).toBe(10);
+  });
+
+  it('is null for fewer than ten completions', () => {
+    expect(steadyWindow([1, 2, 3])).toBeNull();
   });
 });
