@@ -9,6 +9,7 @@ import { createKafka } from '../src/kafka/client';
 import { connectProducer } from '../src/kafka/producer';
 import { ShutdownSequence } from '../src/lifecycle/shutdown';
 import { startAliasWatcher } from '../src/model/alias-watcher';
+import { LearningComputeThread } from '../src/model/compute-pool';
 import { createRegistryAliasSource } from '../src/model/registry';
 import { ModelRuntime } from '../src/model/runtime';
 import type { Logger } from '../src/observability/logger';
@@ -34,8 +35,8 @@ const TEMPORAL_LOG_LEVELS: Record<string, LogLevel> = { trace: 'TRACE', debug: '
 /**
  * The worker process: serves the `payments` task queue (saga, model runtime in-process) and the `learning` task
  * queue (learning loops: retrain, gate, shadow, promote).
- * Shutdown order: worker (stops polling, finishes running activities) → alias watcher → model runtime →
- * producer → database pool → Temporal connection → flush traces → metrics endpoint.
+ * Shutdown order: worker (stops polling, finishes running activities) → learning compute thread → alias watcher →
+ * model runtime → producer → database pool → Temporal connection → flush traces → metrics endpoint.
  */
 export async function startWorkerProcess(config: Config, logger: Logger, options: WorkerProcessOptions): Promise<{ shutdown: ShutdownSequence; worker: Worker; tracing: Tracing }> {
   const piiHashKey = secretPiiHashKey(config); // refused before anything starts
@@ -67,16 +68,18 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
     ...tracing.workerOptions(),
     shutdownGraceTime: '10s',
   });
+  // Fitting and drift statistics run on their own thread: inline they would block every saga of this event loop.
+  const learningCompute = new LearningComputeThread();
   const learningWorker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: TASK_QUEUES.learning,
     workflowBundle,
     // Replay jobs run here too: they are batch work like training, and the learning loop starts them as children.
-    activities: { ...createLearningActivities({ db: db.db, logger: log, codeVersion: process.env.MAINSPRING_CODE_VERSION }), ...createReplayActivities({ db: db.db, kafka, logger: log }) },
+    activities: { ...createLearningActivities({ db: db.db, logger: log, codeVersion: process.env.MAINSPRING_CODE_VERSION, compute: learningCompute }), ...createReplayActivities({ db: db.db, kafka, logger: log }) },
     dataConverter: temporalDataConverter(config.temporal),
     ...tracing.workerOptions(),
-    // Training and drift checks are CPU-bound: one at a time keeps the saga's latency steady on a small machine.
+    // One learning activity at a time: the compute thread then has one task at a time and takes at most one core.
     maxConcurrentActivityTaskExecutions: 1,
     shutdownGraceTime: '30s',
   });
@@ -92,6 +95,7 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
       for (const w of [worker, learningWorker]) if (w.getState() === 'RUNNING') w.shutdown();
       await Promise.all(running);
     })
+    .add('stop learning compute thread', () => learningCompute.close())
     .add('stop model alias watcher', () => watcher.stop())
     .add('close model runtime', () => models.close())
     .add('disconnect producer', () => producer.disconnect())
