@@ -5,6 +5,8 @@ export interface DemoSnapshot {
   labels: number;
   accepted: number;
   completed: number;
+  /** Payments produced and not decided yet (produced − decided): grows when the stream outruns the pipeline. */
+  backlog: number;
   flagged: number;
   fallbacks: number;
   dlq: number;
@@ -27,7 +29,7 @@ export function renderSnapshot(s: DemoSnapshot): string[] {
   return [
     `mainspring demo  ${bar} ${Math.round(s.elapsedSeconds)}/${s.durationSeconds} s${s.driftStarted ? '  ⚠ drift injected' : ''}`,
     '',
-    `  events     produced ${s.produced}   accepted ${s.accepted}   completed ${s.completed}   dlq ${s.dlq}   lag ${s.lag}`,
+    `  events     produced ${s.produced}   accepted ${s.accepted}   completed ${s.completed}   backlog ${s.backlog}   dlq ${s.dlq}   lag ${s.lag}`,
     `  decisions  flagged ${s.flagged}   rule fallbacks ${s.fallbacks}   labels sent ${s.labels}`,
     `  latency    event → decision  p50 ${fmt(s.latencyP50Ms, ' ms')}   p99 ${fmt(s.latencyP99Ms, ' ms')}`,
     `  models     champion ${s.champion ?? '–'}   shadow ${s.shadow ?? '–'}`,
@@ -64,7 +66,26 @@ export class LiveView {
     this.lastPlain = Date.now();
     const s = snapshot;
     this.out.write(
-      `[demo ${Math.round(s.elapsedSeconds)}s] produced=${s.produced} accepted=${s.accepted} completed=${s.completed} flagged=${s.flagged} dlq=${s.dlq} lag=${s.lag} p50=${fmt(s.latencyP50Ms)}ms p99=${fmt(s.latencyP99Ms)}ms champion=${s.champion ?? '-'} shadow=${s.shadow ?? '-'} learning=${s.learningPhase}${s.notice ? ` notice="${s.notice}"` : ''}\n`,
+      `[demo ${Math.round(s.elapsedSeconds)}s] produced=${s.produced} accepted=${s.accepted} completed=${s.completed} backlog=${s.backlog} flagged=${s.flagged} dlq=${s.dlq} lag=${s.lag} p50=${fmt(s.latencyP50Ms)}ms p99=${fmt(s.latencyP99Ms)}ms champion=${s.champion ?? '-'} shadow=${s.shadow ?? '-'} learning=${s.learningPhase}${s.notice ? ` notice="${s.notice}"` : ''}\n`,
     );
   }
+}
+
+/** Event → decision latency over a whole run (every decision since it started). */
+export interface LatencySummary {
+  decided: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  maxMs: number | null;
+}
+
+/** The summary's latency row: what the run's payments waited from their event time to their decision. */
+export function latencySummaryRow(latency: LatencySummary, maxBacklog: number): Record<string, string | number> {
+  return {
+    decided: latency.decided,
+    'event→decision p50': fmt(latency.p50Ms, ' ms'),
+    p99: fmt(latency.p99Ms, ' ms'),
+    max: fmt(latency.maxMs, ' ms'),
+    'max backlog': maxBacklog,
+  };
 }

@@ -17,7 +17,7 @@ import { getAliases, promote } from '../model/registry';
 import { generatePopulation, generateTrainingSet } from '../model/synthetic';
 import { trainAndRegister } from '../model/training-pipeline';
 import { TASK_QUEUES } from '../temporal/task-queues';
-import type { DemoSnapshot } from './live-view';
+import type { DemoSnapshot, LatencySummary } from './live-view';
 import { seedRiskProfiles } from './seed';
 
 export const DEMO_APPROVER = 'demo-approver';
@@ -96,6 +96,24 @@ async function metricSum(registry: Registry, name: string): Promise<number> {
   return ((metric?.values ?? []) as Array<{ value: number }>).reduce((sum, v) => sum + v.value, 0);
 }
 
+const eventToDecisionMs = sql`extract(epoch from ${decision.decidedAt} - ${paymentEvent.eventTime}) * 1000`;
+
+/** Event time → decision recorded, over every decision since `since` (the summary; the live view shows the last minute). */
+export async function readLatencySummary(db: Db, since: Date): Promise<LatencySummary> {
+  const [row] = await db
+    .select({
+      decided: sql<number>`count(*)::int`,
+      p50: sql<number | null>`percentile_cont(0.5) within group (order by ${eventToDecisionMs})`,
+      p99: sql<number | null>`percentile_cont(0.99) within group (order by ${eventToDecisionMs})`,
+      max: sql<number | null>`max(${eventToDecisionMs})`,
+    })
+    .from(decision)
+    .innerJoin(paymentEvent, sql`${paymentEvent.paymentId} = ${decision.paymentId}`)
+    .where(gte(decision.decidedAt, since));
+  const ms = (v: number | string | null | undefined): number | null => (v === null || v === undefined ? null : Number(v));
+  return { decided: row?.decided ?? 0, p50Ms: ms(row?.p50), p99Ms: ms(row?.p99), maxMs: ms(row?.max) };
+}
+
 /** One reading of everything the live view shows; all from the real systems (metrics, tables, the loop's query). */
 export async function readSnapshot(deps: {
   db: Db;
@@ -120,8 +138,8 @@ export async function readSnapshot(deps: {
   // Event time → decision recorded, over the last minute of decisions.
   const [latency] = await deps.db
     .select({
-      p50: sql<number | null>`percentile_cont(0.5) within group (order by extract(epoch from ${decision.decidedAt} - ${paymentEvent.eventTime}) * 1000)`,
-      p99: sql<number | null>`percentile_cont(0.99) within group (order by extract(epoch from ${decision.decidedAt} - ${paymentEvent.eventTime}) * 1000)`,
+      p50: sql<number | null>`percentile_cont(0.5) within group (order by ${eventToDecisionMs})`,
+      p99: sql<number | null>`percentile_cont(0.99) within group (order by ${eventToDecisionMs})`,
     })
     .from(decision)
     .innerJoin(paymentEvent, sql`${paymentEvent.paymentId} = ${decision.paymentId}`)
@@ -147,6 +165,7 @@ export async function readSnapshot(deps: {
       labels: deps.labels,
       accepted,
       completed: counts?.completed ?? 0,
+      backlog: Math.max(0, deps.produced - (counts?.completed ?? 0)),
       flagged: counts?.flagged ?? 0,
       fallbacks: counts?.fallbacks ?? 0,
       dlq,

@@ -2,10 +2,10 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/env';
 import { createDb } from '../../db/client';
-import { LiveView } from '../../demo/live-view';
+import { latencySummaryRow, LiveView } from '../../demo/live-view';
 import { learningSummaryRow, writeReport } from '../../demo/report';
 import { loadReportData } from '../../demo/report-data';
-import { autoApprove, decidedPayments, demoLearningConfig, ensureLearningLoop, prepareDemoData, readSnapshot } from '../../demo/run-demo';
+import { autoApprove, decidedPayments, demoLearningConfig, ensureLearningLoop, prepareDemoData, readLatencySummary, readSnapshot } from '../../demo/run-demo';
 import { runDemoStream, type StreamCounters } from '../../demo/stream';
 import { createKafka } from '../../kafka/client';
 import { connectProducer } from '../../kafka/producer';
@@ -17,6 +17,9 @@ import { startRunProcess } from '../../../workers/run-process';
 import { positiveInt, positiveNumber } from '../options';
 import { table } from '../output';
 import { DEFAULT_MODEL_NAME } from './models';
+
+/** Payments per second of `npm start`'s stream before the hour-of-day factor. */
+export const DEFAULT_DEMO_RATE = 6;
 
 interface StartOptions {
   model: string;
@@ -38,8 +41,9 @@ export function registerStartCommand(program: Command): void {
     .command('start')
     .description('bring up the local stack, run the worker and the bridge, and stream synthetic payments through them')
     .option('--model <name>', 'model the saga scores with', DEFAULT_MODEL_NAME)
-    // 10/s is what the local dev server sustains on a 2-core laptop with room to spare (see the bench).
-    .option('--rate <perSecond>', 'payments per second', positiveNumber('--rate'), 10)
+    // The stream follows the hour of day (0.6–1.67× the rate): 6/s peaks at 10/s, half of what the pipeline sustains
+    // on a 2-core laptop (~21 sagas/s, `npm run bench -- --quick`), leaving room for labels and retraining.
+    .option('--rate <perSecond>', 'payments per second (varies 0.6–1.67× with the hour of day)', positiveNumber('--rate'), DEFAULT_DEMO_RATE)
     .option('--duration <seconds>', 'length of the synthetic stream', positiveInt('--duration', 86_400), 180)
     .option('--seed <n>', 'seed of the synthetic world', positiveInt('--seed'), 42)
     .option('--users <n>', 'synthetic users', positiveInt('--users', 1_000_000), 2000)
@@ -54,9 +58,10 @@ export function registerStartCommand(program: Command): void {
       const db = createDb(config.database.url);
       const { client, connection } = await connectTemporal(config.temporal);
       const firstChampion = options.demo ? await prepareDemoData(db.db, { modelName: options.model, seed: options.seed, users: options.users, progress: say }) : null;
-      if (options.demo) await ensureLearningLoop(client, options.model, demoLearningConfig(config.approvers));
       // Bridge and worker share one connection, as `mainspring run` does in production: sagas start eagerly here.
       const running = await startRunProcess(config, logger, { modelName: options.model, sdkMetricsPort: config.metrics.workerSdkPort, bridge: { defaultModelName: options.model } });
+      // After the worker: applying the demo settings to a loop that already runs is an update, which needs a worker.
+      if (options.demo) await ensureLearningLoop(client, options.model, demoLearningConfig(config.approvers));
       const ui = endpoints.temporalUi ?? config.temporal.address;
       console.log(`\nmainspring is running. Temporal UI: ${ui}`);
 
@@ -95,6 +100,7 @@ export function registerStartCommand(program: Command): void {
       // duration, as on a busy machine the saga lags minutes behind and the cycle ends well after the stream).
       const graceUntil = () => started + options.duration * 1000 * 3;
       let settled = false;
+      let maxBacklog = 0;
       while (!stop.signal.aborted && !(streamDone && (settled || Date.now() > graceUntil()))) {
         const { snapshot, learning } = await readSnapshot({ db: db.db, client, bridgeMetrics: running.metrics, modelName: options.model, since, produced: counters.payments, labels: counters.labels, driftStarted: counters.driftStarted, elapsedSeconds: (Date.now() - started) / 1000, durationSeconds: options.duration });
         const pending = learning?.awaitingApproval;
@@ -107,6 +113,7 @@ export function registerStartCommand(program: Command): void {
           snapshot.notice = `${pending.version} awaits approval (deadline ${new Date(pending.deadline).toLocaleTimeString()}): npx mainspring approve ${options.model} --version ${pending.version} --approver <you>  ·  ${ui}/namespaces/${config.temporal.namespace}/workflows/learning-${options.model}`;
         }
         view.update(snapshot);
+        maxBacklog = Math.max(maxBacklog, snapshot.backlog);
         // An unattended run is there to show a promotion: it waits for one (up to the bound) instead of ending on a
         // quiet moment between cycles (e.g. a first cycle refused at the gate, the next one still in its cooldown).
         const promoted = snapshot.champion !== null && snapshot.champion !== firstChampion;
@@ -119,7 +126,9 @@ export function registerStartCommand(program: Command): void {
       const driftInjectedAt = counters.driftStartedAt === undefined ? undefined : new Date(counters.driftStartedAt);
       const reportData = await loadReportData(db.db, { modelName: options.model, since, driftInjectedAt });
       const report = await writeReport(reportData, join(config.home, 'reports', `report-${since.toISOString().replace(/[:.]/g, '-')}.html`));
+      const latency = await readLatencySummary(db.db, since);
       console.log(`\n${table([{ payments: counters.payments, labels: counters.labels, fraudLabels: counters.fraudLabels, decided: snapshot.completed, flagged: snapshot.flagged, dlq: snapshot.dlq, champion: snapshot.champion ?? '-', learning: snapshot.learningPhase }])}`);
+      console.log(`\n${table([latencySummaryRow(latency, maxBacklog)])}`);
       if (reportData.learning) console.log(`\n${table([learningSummaryRow(reportData.learning)])}`);
       console.log(`\nreport: ${report}`);
       console.log(`Everything stays inspectable at ${ui}.`);
