@@ -1,4 +1,4 @@
-import type { Kafka, Producer } from 'kafkajs';
+import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import type { EventEnvelope } from '../../schemas';
 import { traceHeaders } from '../observability/trace-context';
 
@@ -7,9 +7,74 @@ import { traceHeaders } from '../observability/trace-context';
  * shared by the bridge's DLQ writes and the activities that publish events.
  */
 export async function connectProducer(kafka: Kafka): Promise<Producer> {
+  // One request in flight per broker: kafkajs's idempotent producer keeps sequence numbers in order only so. Sends
+  // made meanwhile are coalesced into the next request instead (coalescerOf), which is where throughput comes from.
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   await producer.connect();
   return producer;
+}
+
+interface Outgoing {
+  topic: string;
+  messages: Message[];
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Coalesces the sends of one producer: those made while a request is in flight (or in the same event-loop turn) go
+ * out together as one produce request. With one request in flight per broker, a worker publishing for 50 sagas at a
+ * time otherwise queues 50 requests, each waiting for the previous acknowledgement. Order is kept: a batch lists
+ * the sends in the order they were made, and kafkajs keeps that order per partition.
+ */
+export class SendCoalescer {
+  private queue: Outgoing[] = [];
+  private flushing = false;
+
+  constructor(private readonly producer: Pick<Producer, 'sendBatch'>) {}
+
+  send(topic: string, messages: Message[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ topic, messages, resolve, reject });
+      if (this.flushing) return;
+      this.flushing = true;
+      // Sends of the same turn (a batch of saga completions) join the first request.
+      setImmediate(() => void this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0);
+      try {
+        await this.producer.sendBatch({ acks: -1, topicMessages: byTopic(batch) });
+        for (const b of batch) b.resolve();
+      } catch (err) {
+        // All of them fail, even if some partitions took their part: sending those again here could write copies.
+        // Each caller decides (publishEffect's retry looks at the topic before sending again).
+        for (const b of batch) b.reject(err);
+      }
+    }
+    this.flushing = false;
+  }
+}
+
+function byTopic(batch: readonly Outgoing[]): TopicMessages[] {
+  const topics = new Map<string, Message[]>();
+  for (const b of batch) {
+    const messages = topics.get(b.topic);
+    if (messages) messages.push(...b.messages);
+    else topics.set(b.topic, [...b.messages]);
+  }
+  return [...topics].map(([topic, messages]) => ({ topic, messages }));
+}
+
+const coalescers = new WeakMap<Producer, SendCoalescer>();
+
+function coalescerOf(producer: Producer): SendCoalescer {
+  let coalescer = coalescers.get(producer);
+  if (!coalescer) coalescers.set(producer, (coalescer = new SendCoalescer(producer)));
+  return coalescer;
 }
 
 /** What one process remembers of its sends, per producer: those in flight, and envelopes acknowledged "once". */
@@ -86,9 +151,8 @@ export async function publishEvents(producer: Producer, topic: string, envelopes
 async function sendEnvelopes(producer: Producer, topic: string, envelopes: ReadonlyArray<EventEnvelope<unknown>>): Promise<void> {
   // The active span's context (an activity's, when tracing is on) travels along: consumers continue the same trace.
   const headers = { 'content-type': 'application/cloudevents+json', ...traceHeaders() };
-  await producer.send({
+  await coalescerOf(producer).send(
     topic,
-    acks: -1,
-    messages: envelopes.map((e) => ({ key: e.subject, value: JSON.stringify(e), headers })),
-  });
+    envelopes.map((e) => ({ key: e.subject, value: JSON.stringify(e), headers })),
+  );
 }
