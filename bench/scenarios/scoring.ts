@@ -109,52 +109,28 @@ export async function scoringScenario(ctx: BenchContext, prepared: PreparedModel
     const nodeName = `onnxruntime-node ${ORT_NODE_VERSION} session.run`;
     // Headline: a bare session against a bare session (same model file, same session options); what mainspring's
     // runtime adds on top (breaker, reasons, shadow check) is its own row, with the targets.
+    const sessions = (metric: string, node: number, python: number | null | undefined, unit: 'µs' | 'ms'): ComparisonRow => ({
+      section: 'scoring',
+      metric: `${metric}, bare session vs bare session`,
+      mainspring: { value: node, unit, note: nodeName },
+      other: { name: pyName, value: python ?? null, unit, ...pyNote },
+      ratio: { value: ratio(node, python), label: 'Node ÷ Python' },
+    });
+    const overhead = (metric: string, runtime: number, bare: number, unit: 'µs' | 'ms', limit: number): ComparisonRow => ({
+      section: 'scoring',
+      metric,
+      mainspring: { value: runtime, unit },
+      other: { name: nodeName, value: bare, unit },
+      ratio: { value: ratio(runtime, bare), label: 'runtime overhead' },
+      target: { text: `${metric.includes('p99') ? 'p99' : 'p50'} ≤ ${limit} ${unit}`, verdict: atMost(runtime, limit) },
+    });
     const rowsOut: ComparisonRow[] = [
-      {
-        section: 'scoring',
-        metric: 'ONNX single row p50, bare session vs bare session',
-        mainspring: { value: ortSingle.p50, unit: 'µs', note: nodeName },
-        other: { name: pyName, value: py?.singleMicros.p50 ?? null, unit: 'µs', ...pyNote },
-        ratio: { value: ratio(ortSingle.p50, py?.singleMicros.p50), label: 'Node ÷ Python' },
-      },
-      {
-        section: 'scoring',
-        metric: 'ONNX single row p99, bare session vs bare session',
-        mainspring: { value: ortSingle.p99, unit: 'µs', note: nodeName },
-        other: { name: pyName, value: py?.singleMicros.p99 ?? null, unit: 'µs', ...pyNote },
-        ratio: { value: ratio(ortSingle.p99, py?.singleMicros.p99), label: 'Node ÷ Python' },
-      },
-      {
-        section: 'scoring',
-        metric: 'ONNX batch of 256 p50, bare session vs bare session',
-        mainspring: { value: ortBatch.p50 / 1000, unit: 'ms', note: nodeName },
-        other: { name: pyName, value: py?.batch256Ms.p50 ?? null, unit: 'ms', ...pyNote },
-        ratio: { value: ratio(ortBatch.p50 / 1000, py?.batch256Ms.p50), label: 'Node ÷ Python' },
-      },
-      {
-        section: 'scoring',
-        metric: 'single row p50: ModelRuntime.score (what the saga calls: breaker, reasons, shadow) vs its bare session',
-        mainspring: { value: runtimeSingle.p50, unit: 'µs' },
-        other: { name: nodeName, value: ortSingle.p50, unit: 'µs' },
-        ratio: { value: ratio(runtimeSingle.p50, ortSingle.p50), label: 'runtime overhead' },
-        target: { text: 'p50 ≤ 30 µs', verdict: atMost(runtimeSingle.p50, 30) },
-      },
-      {
-        section: 'scoring',
-        metric: 'single row p99: ModelRuntime.score vs its bare session',
-        mainspring: { value: runtimeSingle.p99, unit: 'µs' },
-        other: { name: nodeName, value: ortSingle.p99, unit: 'µs' },
-        ratio: { value: ratio(runtimeSingle.p99, ortSingle.p99), label: 'runtime overhead' },
-        target: { text: 'p99 ≤ 300 µs', verdict: atMost(runtimeSingle.p99, 300) },
-      },
-      {
-        section: 'scoring',
-        metric: 'batch of 256 p50: ModelRuntime.scoreBatch vs its bare session',
-        mainspring: { value: runtimeBatch.p50 / 1000, unit: 'ms' },
-        other: { name: nodeName, value: ortBatch.p50 / 1000, unit: 'ms' },
-        ratio: { value: ratio(runtimeBatch.p50, ortBatch.p50), label: 'runtime overhead' },
-        target: { text: '≤ 2 ms', verdict: atMost(runtimeBatch.p50 / 1000, 2) },
-      },
+      sessions('ONNX single row p50', ortSingle.p50, py?.singleMicros.p50, 'µs'),
+      sessions('ONNX single row p99', ortSingle.p99, py?.singleMicros.p99, 'µs'),
+      sessions('ONNX batch of 256 p50', ortBatch.p50 / 1000, py?.batch256Ms.p50, 'ms'),
+      overhead('single row p50: ModelRuntime.score (what the saga calls: breaker, reasons, shadow) vs its bare session', runtimeSingle.p50, ortSingle.p50, 'µs', 30),
+      overhead('single row p99: ModelRuntime.score vs its bare session', runtimeSingle.p99, ortSingle.p99, 'µs', 300),
+      overhead('batch of 256 p50: ModelRuntime.scoreBatch vs its bare session', runtimeBatch.p50 / 1000, ortBatch.p50 / 1000, 'ms', 2),
       {
         section: 'scoring',
         metric: 'single row p50: ONNX bare session vs TypeScript reference scorer',
