@@ -239,7 +239,7 @@ export class Bridge {
       `start ${workflowId}`,
       async () => {
         try {
-          await this.deps.temporal.workflow.start(route.workflowType, {
+          const handle = await this.deps.temporal.workflow.start(route.workflowType, {
             workflowId,
             taskQueue: route.taskQueue,
             args: [input],
@@ -251,6 +251,7 @@ export class Bridge {
             memo: { eventId: event.envelope.id, correlationId: event.envelope.correlationid, kafka: input.kafka },
           });
           this.metrics.accepted.inc({ topic: route.topic, mode: route.mode });
+          if (handle.eagerlyStarted) this.metrics.eagerStarts.inc({ topic: route.topic });
         } catch (err) {
           if (classifyStartFailure(err) !== 'duplicate') throw err;
           this.metrics.duplicates.inc({ topic: route.topic });
@@ -380,6 +381,7 @@ export function bridgeMetrics(registry: Registry) {
     paused: new Gauge({ name: 'mainspring_bridge_partition_paused', help: '1 while a partition waits for Temporal', labelNames: ['topic', 'partition'], registers }),
     inFlight: new Gauge({ name: 'mainspring_bridge_in_flight', help: 'Tasks queued or running per partition', labelNames: ['topic', 'partition'], registers }),
     lag: new Gauge({ name: 'mainspring_bridge_lag', help: 'Records behind the high watermark after the last batch', labelNames: ['topic', 'partition'], registers }),
+    eagerStarts: new Counter({ name: 'mainspring_bridge_eager_starts_total', help: 'Starts whose first workflow task the server handed to a worker of this process', labelNames: ['topic'], registers }),
     acceptSeconds: new Histogram({ name: 'mainspring_bridge_accept_seconds', help: 'Time for Temporal to accept a start', labelNames: ['topic'], buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers }),
   };
 }
