@@ -33,7 +33,6 @@ import {
   oneAtATimeScenario,
   reconcileScenario,
   ScoredProbe,
-  separateProcessesScenario,
   throughputOf,
   throughputScenario,
   type LatencyFigures,
@@ -179,7 +178,7 @@ export async function runBench(options: BenchOptions, io: BenchIO): Promise<Benc
     cleanups.push({ name: 'stop the bench processes', run: () => Promise.all(children.map((c) => c.stop())).then(() => undefined) });
     const usageLog: Array<{ scenario: string; usage: ProcUsage[] }> = [];
     let throughput: { mainspring: LoadRun; plain: LoadRun } | undefined;
-    const pipelineSections = ['ceiling', 'throughput', 'latency', 'one at a time', 'ceiling ratios', 'separate processes', 'footprint', 'accept'];
+    const pipelineSections = ['ceiling', 'throughput', 'latency', 'one at a time', 'ceiling ratios', 'footprint', 'accept'];
 
     const pipelineReady = prepared !== undefined;
     if (!pipelineReady) {
@@ -232,9 +231,27 @@ export async function runBench(options: BenchOptions, io: BenchIO): Promise<Benc
         };
       });
       const ready = rig as PipelineRig | undefined;
+      const startSeparateProcesses = async (): Promise<BenchChild[]> => {
+        const taskQueue = `bench-${runId}-separate`;
+        progress('starting the worker and the bridge as separate processes (plain starts)');
+        const separate = await Promise.all([
+          startChild('worker', 'worker', { taskQueue, modelName, topics: sagaTopics }, stack.childEnv, childOpts),
+          startChild('bridge', 'bridge', { topic: topics.separateIn, taskQueue, groupId: `bench-${runId}-separate-bridge`, bridgeOptions }, stack.childEnv, childOpts),
+        ]);
+        children.push(...separate);
+        for (const c of separate) sampler.set({ name: c.name, pid: c.pid });
+        return separate;
+      };
       if (ready) {
         await section(ctx, 'throughput', async () => {
-          throughput = await throughputScenario(ctx, ready);
+          // The separate-process mode's children exist only around the backlogs (started, bundled and idle before).
+          const separate = config.separateProcesses ? await startSeparateProcesses() : [];
+          try {
+            throughput = await throughputScenario(ctx, ready, separate.length > 0);
+          } finally {
+            await Promise.all(separate.map((c) => c.stop()));
+            for (const c of separate) sampler.remove(c.name);
+          }
         });
         let latency: LatencyFigures | undefined;
         await section(ctx, 'latency', async () => {
@@ -254,20 +271,6 @@ export async function runBench(options: BenchOptions, io: BenchIO): Promise<Benc
             }),
           );
         });
-        if (config.separateProcesses && throughput) {
-          const combinedRun = throughput.mainspring;
-          await section(ctx, 'separate processes', async () => {
-            const taskQueue = `bench-${runId}-separate`;
-            progress('starting the worker and the bridge as separate processes (plain starts)');
-            const separate = await Promise.all([
-              startChild('worker', 'worker', { taskQueue, modelName, topics: sagaTopics }, stack.childEnv, childOpts),
-              startChild('bridge', 'bridge', { topic: topics.separateIn, taskQueue, groupId: `bench-${runId}-separate-bridge`, bridgeOptions }, stack.childEnv, childOpts),
-            ]);
-            children.push(...separate);
-            for (const c of separate) sampler.set({ name: c.name, pid: c.pid });
-            await separateProcessesScenario(ctx, ready, combinedRun);
-          });
-        }
         await section(ctx, 'reconcile', () => reconcileScenario(ctx, ready));
         if (throughput) {
           const run = throughput;

@@ -1,4 +1,4 @@
-// What one bench run measures and how much: `full` (default, ≤ 10 min on 2 cores) and `quick` (≤ 2 min).
+// What one bench run measures and how much: `full` (default, ≤ 10 min on 2 cores) and `quick` (≈ 4 min).
 import { DEFAULT_BRIDGE_OPTIONS } from '../../src/kafka/bridge';
 
 /**

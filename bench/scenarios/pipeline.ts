@@ -269,11 +269,15 @@ function throughputSummary(run: LoadRun) {
 
 const unfinishedNote = (r: LoadRun) => (r.lost > 0 ? { note: `${r.lost} of ${r.events} unfinished at the deadline` } : {});
 
-/** The capacity of each side: a backlog drained as fast as it goes. */
-export async function throughputScenario(ctx: BenchContext, rig: PipelineRig): Promise<{ mainspring: LoadRun; plain: LoadRun }> {
+/**
+ * The capacity of each side: a backlog drained as fast as it goes. With `separate` (its processes running), the
+ * separate-process mode runs right after mainspring's, so the two durable modes see the same moment of the machine.
+ */
+export async function throughputScenario(ctx: BenchContext, rig: PipelineRig, separate: boolean): Promise<{ mainspring: LoadRun; plain: LoadRun }> {
   const n = ctx.config.throughputEvents;
   ctx.progress(`throughput: ${n} payments as a backlog through ${SIDE_NAMES.mainspring}`);
   const mainspring = await runLoad(ctx, rig, 'mainspring', n, { kind: 'backlog' }, 'throughput');
+  if (separate) await separateProcessesRun(ctx, rig, mainspring);
   ctx.progress(`throughput: the same number through the plain kafkajs consumer`);
   const plain = await runLoad(ctx, rig, 'plain', n, { kind: 'backlog' }, 'throughput');
   const m = throughputOf(mainspring);
@@ -314,8 +318,8 @@ export async function throughputScenario(ctx: BenchContext, rig: PipelineRig): P
   return { mainspring, plain };
 }
 
-/** The same backlog with the worker and the bridge as separate processes (plain starts): what eager start buys. */
-export async function separateProcessesScenario(ctx: BenchContext, rig: PipelineRig, combined: LoadRun): Promise<void> {
+/** The same backlog with the worker and the bridge as separate processes (plain starts): what one process buys. */
+async function separateProcessesRun(ctx: BenchContext, rig: PipelineRig, combined: LoadRun): Promise<void> {
   const n = ctx.config.throughputEvents;
   ctx.progress(`throughput: ${n} payments through ${SIDE_NAMES.separate}`);
   const separate = await runLoad(ctx, rig, 'separate', n, { kind: 'backlog' }, 'throughput');
