@@ -134,10 +134,11 @@ export async function runBench(options: BenchOptions, io: BenchIO): Promise<Benc
     const topics = {
       mainspringIn: `${prefix}.payments.initiated`,
       separateIn: `${prefix}.separate.payments.initiated`,
+      onePlainIn: `${prefix}.one-plain.payments.initiated`,
       plainIn: `${prefix}.plain.payments.initiated`,
       accept: `${prefix}.accept.payments.initiated`,
     };
-    const allTopics = [...Object.values(topics), dlqTopic(topics.mainspringIn), dlqTopic(topics.separateIn), dlqTopic(topics.accept), ...Object.values(sagaTopics)];
+    const allTopics = [...Object.values(topics), dlqTopic(topics.mainspringIn), dlqTopic(topics.separateIn), dlqTopic(topics.onePlainIn), dlqTopic(topics.accept), ...Object.values(sagaTopics)];
     await createTopicsReady(kafka, allTopics, config.kafkaPartitions);
     if (stack.external.kafka) cleanups.push({ name: 'delete the bench topics', run: () => deleteTopics(kafka, allTopics) });
     const usedPrefixes: string[] = [];
@@ -200,7 +201,7 @@ export async function runBench(options: BenchOptions, io: BenchIO): Promise<Benc
           startChild(
             'combined',
             'combined',
-            { worker: { taskQueue, modelName, topics: sagaTopics }, bridge: { topic: topics.mainspringIn, taskQueue, groupId: `bench-${runId}-bridge`, bridgeOptions } },
+            { worker: { taskQueue, modelName, topics: sagaTopics }, bridge: { topic: topics.mainspringIn, taskQueue, groupId: `bench-${runId}-bridge`, bridgeOptions }, eagerStart: true },
             stack.childEnv,
             childOpts,
           ),
@@ -221,22 +222,39 @@ export async function runBench(options: BenchOptions, io: BenchIO): Promise<Benc
           kafka,
           producer,
           pool: handle.pool,
-          inputOf: { mainspring: topics.mainspringIn, plain: topics.plainIn, separate: topics.separateIn },
+          inputOf: { mainspring: topics.mainspringIn, plain: topics.plainIn, separate: topics.separateIn, oneProcessPlainStart: topics.onePlainIn },
           probe,
           sampler,
-          processesOf: { mainspring: ['combined', 'temporal', 'kafka', 'postgres'], plain: ['plain', 'kafka', 'postgres'], separate: ['bridge', 'worker', 'temporal', 'kafka', 'postgres'] },
+          processesOf: {
+            mainspring: ['combined', 'temporal', 'kafka', 'postgres'],
+            plain: ['plain', 'kafka', 'postgres'],
+            separate: ['bridge', 'worker', 'temporal', 'kafka', 'postgres'],
+            oneProcessPlainStart: ['combined-plain-start', 'temporal', 'kafka', 'postgres'],
+          },
           nextSeed,
           users: config.users,
           usageLog,
         };
       });
       const ready = rig as PipelineRig | undefined;
-      const startSeparateProcesses = async (): Promise<BenchChild[]> => {
+      const startOtherWirings = async (): Promise<BenchChild[]> => {
         const taskQueue = `bench-${runId}-separate`;
-        progress('starting the worker and the bridge as separate processes (plain starts)');
+        const onePlainQueue = `bench-${runId}-one-plain`;
+        progress('starting the other wirings: worker and bridge as separate processes, and in one process with plain starts');
         const separate = await Promise.all([
           startChild('worker', 'worker', { taskQueue, modelName, topics: sagaTopics }, stack.childEnv, childOpts),
           startChild('bridge', 'bridge', { topic: topics.separateIn, taskQueue, groupId: `bench-${runId}-separate-bridge`, bridgeOptions }, stack.childEnv, childOpts),
+          startChild(
+            'combined-plain-start',
+            'combined',
+            {
+              worker: { taskQueue: onePlainQueue, modelName, topics: sagaTopics },
+              bridge: { topic: topics.onePlainIn, taskQueue: onePlainQueue, groupId: `bench-${runId}-one-plain-bridge`, bridgeOptions },
+              eagerStart: false,
+            },
+            stack.childEnv,
+            childOpts,
+          ),
         ]);
         children.push(...separate);
         for (const c of separate) sampler.set({ name: c.name, pid: c.pid });
@@ -244,8 +262,8 @@ export async function runBench(options: BenchOptions, io: BenchIO): Promise<Benc
       };
       if (ready) {
         await section(ctx, 'throughput', async () => {
-          // The separate-process mode's children exist only around the backlogs (started, bundled and idle before).
-          const separate = config.separateProcesses ? await startSeparateProcesses() : [];
+          // The other wirings' children exist only around the backlogs (started, bundled and idle before).
+          const separate = config.otherWirings ? await startOtherWirings() : [];
           try {
             throughput = await throughputScenario(ctx, ready, separate.length > 0);
           } finally {
@@ -471,7 +489,7 @@ async function deleteBenchRows(handle: DbHandle, prefixes: string[], modelName: 
 
 /** Against a shared Temporal: the run's sagas (FLAGs wait days for review) and never-started accept-queue workflows. */
 async function terminateBenchWorkflows(client: Client, runId: string): Promise<void> {
-  for (const queue of ['payments', 'separate', 'ceiling', 'accept'].map((q) => `bench-${runId}-${q}`)) {
+  for (const queue of ['payments', 'separate', 'one-plain', 'ceiling', 'accept'].map((q) => `bench-${runId}-${q}`)) {
     for await (const wf of client.workflow.list({ query: `TaskQueue = '${queue}' AND ExecutionStatus = 'Running'` })) {
       await client.workflow.getHandle(wf.workflowId, wf.runId).terminate('bench run finished').catch(() => undefined);
     }

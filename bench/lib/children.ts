@@ -24,10 +24,12 @@ export interface BridgeChildOptions {
   expectAccepted?: number;
 }
 
-/** Worker and bridge in one process on one Temporal connection, starting sagas eagerly (processes/combined.ts). */
+/** Worker and bridge in one process on one Temporal connection (processes/combined.ts). */
 export interface CombinedChildOptions {
   worker: WorkerChildOptions;
   bridge: BridgeChildOptions;
+  /** Starts ask for eager execution (the product's setting); false isolates what sharing the process alone does. */
+  eagerStart: boolean;
 }
 
 export interface PlainChildOptions {

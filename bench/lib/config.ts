@@ -26,8 +26,8 @@ export interface BenchConfig {
   /** Ceiling: how long empty workflows run at the in-flight bound, and timed calls per one-at-a-time variant. */
   ceilingSeconds: number;
   ceilingCalls: number;
-  /** Also run the throughput backlog with the worker and the bridge as separate processes (no eager start). */
-  separateProcesses: boolean;
+  /** Also run the throughput backlog through the other wirings: separate processes, and one process with plain starts. */
+  otherWirings: boolean;
   /** Events pre-produced for the bridge accept-rate scenario. */
   acceptEvents: number;
   /** Single-row scoring calls (after warm-up) and batch-256 calls. */
@@ -63,7 +63,7 @@ export function benchConfig(mode: 'full' | 'quick', overrides: Partial<BenchConf
           oneAtATimeEvents: 100,
           ceilingSeconds: 8,
           ceilingCalls: 60,
-          separateProcesses: true,
+          otherWirings: true,
           acceptEvents: 600,
           scoringCalls: 5_000,
           scoringBatches: 100,
@@ -86,7 +86,7 @@ export function benchConfig(mode: 'full' | 'quick', overrides: Partial<BenchConf
           oneAtATimeEvents: 200,
           ceilingSeconds: 20,
           ceilingCalls: 150,
-          separateProcesses: true,
+          otherWirings: true,
           acceptEvents: 2000,
           scoringCalls: 20_000,
           scoringBatches: 400,

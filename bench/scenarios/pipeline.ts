@@ -13,15 +13,22 @@ import type { ProcSampler, ProcUsage } from '../lib/proc-stats';
 import { atLeast, type ComparisonRow } from '../lib/report';
 import { ratePerSecond, ratio, steadyWindow, summarize, type Summary } from '../lib/stats';
 
-/** mainspring as `npm start` runs it (worker + bridge in one process, eager starts), the plain consumer, and
- * mainspring with the worker and the bridge as separate processes (plain starts). */
-export type Side = 'mainspring' | 'plain' | 'separate';
+/**
+ * mainspring as `npm start` runs it (worker + bridge in one process, eager starts), the plain consumer, and two other
+ * wirings of mainspring for the throughput backlog: separate processes (plain starts), and one process with plain
+ * starts (which of the two differences matters).
+ */
+export type Side = 'mainspring' | 'plain' | 'separate' | 'oneProcessPlainStart';
 
 export const SIDE_NAMES: Record<Side, string> = {
   mainspring: 'mainspring (worker + bridge in one process, eager start)',
   plain: 'plain kafkajs consumer',
-  separate: 'mainspring, worker and bridge as separate processes',
+  separate: 'mainspring, worker and bridge as separate processes (plain start)',
+  oneProcessPlainStart: 'mainspring, worker + bridge in one process, plain start',
 };
+
+/** The other wirings of mainspring, measured right after its own backlog. */
+export const OTHER_WIRINGS = ['separate', 'oneProcessPlainStart'] as const satisfies readonly Side[];
 
 export interface PipelineRig {
   kafka: Kafka;
@@ -270,14 +277,14 @@ function throughputSummary(run: LoadRun) {
 const unfinishedNote = (r: LoadRun) => (r.lost > 0 ? { note: `${r.lost} of ${r.events} unfinished at the deadline` } : {});
 
 /**
- * The capacity of each side: a backlog drained as fast as it goes. With `separate` (its processes running), the
- * separate-process mode runs right after mainspring's, so the two durable modes see the same moment of the machine.
+ * The capacity of each side: a backlog drained as fast as it goes. With `otherWirings` (their processes running),
+ * those run right after mainspring's, so the durable wirings see the same moment of the machine.
  */
-export async function throughputScenario(ctx: BenchContext, rig: PipelineRig, separate: boolean): Promise<{ mainspring: LoadRun; plain: LoadRun }> {
+export async function throughputScenario(ctx: BenchContext, rig: PipelineRig, otherWirings: boolean): Promise<{ mainspring: LoadRun; plain: LoadRun }> {
   const n = ctx.config.throughputEvents;
   ctx.progress(`throughput: ${n} payments as a backlog through ${SIDE_NAMES.mainspring}`);
   const mainspring = await runLoad(ctx, rig, 'mainspring', n, { kind: 'backlog' }, 'throughput');
-  if (separate) await separateProcessesRun(ctx, rig, mainspring);
+  if (otherWirings) for (const side of OTHER_WIRINGS) await otherWiringRun(ctx, rig, side, mainspring);
   ctx.progress(`throughput: the same number through the plain kafkajs consumer`);
   const plain = await runLoad(ctx, rig, 'plain', n, { kind: 'backlog' }, 'throughput');
   const m = throughputOf(mainspring);
@@ -318,28 +325,28 @@ export async function throughputScenario(ctx: BenchContext, rig: PipelineRig, se
   return { mainspring, plain };
 }
 
-/** The same backlog with the worker and the bridge as separate processes (plain starts): what one process buys. */
-async function separateProcessesRun(ctx: BenchContext, rig: PipelineRig, combined: LoadRun): Promise<void> {
+/** The same backlog through another wiring of mainspring: what one process and eager start each buy. */
+async function otherWiringRun(ctx: BenchContext, rig: PipelineRig, side: (typeof OTHER_WIRINGS)[number], combined: LoadRun): Promise<void> {
   const n = ctx.config.throughputEvents;
-  ctx.progress(`throughput: ${n} payments through ${SIDE_NAMES.separate}`);
-  const separate = await runLoad(ctx, rig, 'separate', n, { kind: 'backlog' }, 'throughput');
-  const s = throughputOf(separate);
+  ctx.progress(`throughput: ${n} payments through ${SIDE_NAMES[side]}`);
+  const run = await runLoad(ctx, rig, side, n, { kind: 'backlog' }, 'throughput');
+  const other = throughputOf(run);
   const c = throughputOf(combined);
-  ctx.details.separateProcesses = throughputSummary(separate);
+  ctx.details[`throughput ${side}`] = throughputSummary(run);
   ctx.rows.push(
     {
       section: 'pipeline',
-      metric: `sustained throughput, ${n} events backlog: worker and bridge in one process (eager start) vs separate processes (plain start)`,
+      metric: `sustained throughput, ${n} events backlog: one process, eager start vs ${SIDE_NAMES[side].replace('mainspring, ', '')}`,
       mainspring: { value: c.sustained, unit: 'sagas/s' },
-      other: { name: SIDE_NAMES.separate, value: s.sustained, unit: 'sagas/s', ...unfinishedNote(separate) },
-      ratio: { value: ratio(c.sustained, s.sustained), label: 'one process ÷ separate' },
+      other: { name: SIDE_NAMES[side], value: other.sustained, unit: 'sagas/s', ...unfinishedNote(run) },
+      ratio: { value: ratio(c.sustained, other.sustained), label: 'one process, eager ÷ other' },
     },
     {
       section: 'resources',
-      metric: 'CPU seconds per 1000 events, steady window: one process vs separate processes',
+      metric: `CPU seconds per 1000 events, steady window: one process, eager start vs ${SIDE_NAMES[side].replace('mainspring, ', '')}`,
       mainspring: { value: combined.steadyCpu?.per1000 ?? null, unit: 'cpu-s' },
-      other: { name: SIDE_NAMES.separate, value: separate.steadyCpu?.per1000 ?? null, unit: 'cpu-s', note: (rig.processesOf.separate ?? []).join('+') },
-      ratio: { value: ratio(combined.steadyCpu?.per1000, separate.steadyCpu?.per1000), label: 'CPU per event' },
+      other: { name: SIDE_NAMES[side], value: run.steadyCpu?.per1000 ?? null, unit: 'cpu-s', note: (rig.processesOf[side] ?? []).join('+') },
+      ratio: { value: ratio(combined.steadyCpu?.per1000, run.steadyCpu?.per1000), label: 'CPU per event' },
     },
   );
 }
@@ -430,7 +437,8 @@ export async function reconcileScenario(ctx: BenchContext, rig: PipelineRig): Pr
   }
   const get = (s: Side) => c.get(s) ?? { produced: 0, decided: 0 };
   const lost = (s: Side) => get(s).produced - get(s).decided;
-  const durable = { produced: get('mainspring').produced + get('separate').produced, decided: get('mainspring').decided + get('separate').decided };
+  const durableSides = sides.filter((x) => x !== 'plain');
+  const durable = { produced: durableSides.reduce((t, x) => t + get(x).produced, 0), decided: durableSides.reduce((t, x) => t + get(x).decided, 0) };
   ctx.details.reconcile = { ...Object.fromEntries(c), waitedSeconds: (Date.now() - started) / 1000 };
   ctx.rows.push({
     section: 'pipeline',
