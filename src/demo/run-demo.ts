@@ -29,8 +29,9 @@ export const DEMO_APPROVER = 'demo-approver';
 export function demoLearningConfig(approvers: readonly string[]): LearningLoopConfigInput {
   return {
     triggers: { volumeLabels: 400, cooldown: '45s', maxChampionAge: null },
-    // A one-minute window: drift injected at 40 % of a two-minute run dominates it before the stream ends.
-    drift: { checkInterval: '20s', window: '1m', minRows: 200 },
+    // 90 s: at the default 6/s a window holds ~500 rows (KS tests need that many to see the injected shift), and
+    // drift injected at 40 % of a two-minute run still makes up most of it before the stream ends.
+    drift: { checkInterval: '20s', window: '90s', minRows: 200 },
     // A few minutes of the demo's 6 % fraud stream (DEMO_FRAUD_RATE) give dozens of fraud labels: small but honest minimums.
     training: { minRows: 300, minPositives: 8, holdoutFraction: 0.3 },
     gate: { minHoldoutRows: 100, minHoldoutPositives: 2 },
