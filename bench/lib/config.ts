@@ -79,13 +79,14 @@ export function benchConfig(mode: 'full' | 'quick', overrides: Partial<BenchConf
         }
       : {
           mode,
-          throughputEvents: 1500,
+          // Drained by three durable wirings in turn (≈ 60 s each at ~17 sagas/s), which keeps a full run ≤ 10 min.
+          throughputEvents: 1000,
           capacityFractions: [0.25, 0.5, 0.8],
           latencyRates: [],
           latencySeconds: 12,
           oneAtATimeEvents: 200,
           ceilingSeconds: 20,
-          ceilingCalls: 150,
+          ceilingCalls: 120,
           otherWirings: true,
           acceptEvents: 2000,
           scoringCalls: 20_000,
