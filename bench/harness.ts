@@ -39,6 +39,7 @@ import {
   type LoadRun,
   type PipelineRig,
 } from './scenarios/pipeline';
+import { kafkaHopsScenario } from './scenarios/kafka-hops';
 import { footprintScenario } from './scenarios/resources';
 import { scoringScenario } from './scenarios/scoring';
 import { prepareModel, type PreparedModel } from './scenarios/training';
@@ -137,6 +138,8 @@ export async function runBench(options: BenchOptions, io: BenchIO): Promise<Benc
       onePlainIn: `${prefix}.one-plain.payments.initiated`,
       plainIn: `${prefix}.plain.payments.initiated`,
       accept: `${prefix}.accept.payments.initiated`,
+      hopsPublish: `${prefix}.hops.publish`,
+      hopsRoundTrip: `${prefix}.hops.round-trip`,
     };
     const allTopics = [...Object.values(topics), dlqTopic(topics.mainspringIn), dlqTopic(topics.separateIn), dlqTopic(topics.onePlainIn), dlqTopic(topics.accept), ...Object.values(sagaTopics)];
     await createTopicsReady(kafka, allTopics, config.kafkaPartitions);
@@ -179,7 +182,7 @@ export async function runBench(options: BenchOptions, io: BenchIO): Promise<Benc
     cleanups.push({ name: 'stop the bench processes', run: () => Promise.all(children.map((c) => c.stop())).then(() => undefined) });
     const usageLog: Array<{ scenario: string; usage: ProcUsage[] }> = [];
     let throughput: { mainspring: LoadRun; plain: LoadRun } | undefined;
-    const pipelineSections = ['ceiling', 'throughput', 'latency', 'one at a time', 'ceiling ratios', 'footprint', 'accept'];
+    const pipelineSections = ['ceiling', 'kafka hops', 'throughput', 'latency', 'one at a time', 'ceiling ratios', 'footprint', 'accept'];
 
     const pipelineReady = prepared !== undefined;
     if (!pipelineReady) {
@@ -190,6 +193,8 @@ export async function runBench(options: BenchOptions, io: BenchIO): Promise<Benc
       await section(ctx, 'ceiling', async () => {
         ceiling = await ceilingScenario(ctx, { childEnv: stack.childEnv, logDir, execArgv, sampler });
       });
+      // Also before the pipeline's processes: the broker serves the Kafka hops alone.
+      await section(ctx, 'kafka hops', () => kafkaHopsScenario(ctx, kafka, { publish: topics.hopsPublish, roundTrip: topics.hopsRoundTrip }, config.kafkaHops));
       let rig: PipelineRig | undefined;
       const bridgeOptions = { maxInFlightPerPartition: IN_FLIGHT_PER_PARTITION };
       await section(ctx, 'pipeline set-up', async () => {

@@ -1,5 +1,6 @@
 // What one bench run measures and how much: `full` (default, ≤ 10 min on 2 cores) and `quick` (≈ 4 min).
 import { DEFAULT_BRIDGE_OPTIONS } from '../../src/kafka/bridge';
+import type { KafkaHopsOptions } from '../scenarios/kafka-hops';
 
 /**
  * Tasks in flight per partition, for every pipeline of the bench: the bridge's own default, passed to the bridge
@@ -30,6 +31,8 @@ export interface BenchConfig {
   otherWirings: boolean;
   /** Events pre-produced for the bridge accept-rate scenario. */
   acceptEvents: number;
+  /** Publishing and produce → consume on the broker alone (scenarios/kafka-hops.ts). */
+  kafkaHops: KafkaHopsOptions;
   /** Single-row scoring calls (after warm-up) and batch-256 calls. */
   scoringCalls: number;
   scoringBatches: number;
@@ -65,6 +68,7 @@ export function benchConfig(mode: 'full' | 'quick', overrides: Partial<BenchConf
           ceilingCalls: 60,
           otherWirings: true,
           acceptEvents: 600,
+          kafkaHops: { envelopes: 1000, concurrency: 50, roundTrips: 100 },
           scoringCalls: 5_000,
           scoringBatches: 100,
           trainingRows: 100_000,
@@ -89,6 +93,7 @@ export function benchConfig(mode: 'full' | 'quick', overrides: Partial<BenchConf
           ceilingCalls: 120,
           otherWirings: true,
           acceptEvents: 2000,
+          kafkaHops: { envelopes: 4000, concurrency: 50, roundTrips: 300 },
           scoringCalls: 20_000,
           scoringBatches: 400,
           trainingRows: 100_000,

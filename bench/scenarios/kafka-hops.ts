@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, Producer } from 'kafkajs';
 import { createEvent, paymentScoredV1 } from '../../schemas';
-import { ensureTopics } from '../../src/kafka/client';
 import { connectProducer, publishEvents } from '../../src/kafka/producer';
 import { checkAborted, type BenchContext } from '../lib/context';
 import { ratio, summarize } from '../lib/stats';
@@ -41,7 +40,9 @@ async function publishRun(count: number, concurrency: number, publish: (i: numbe
   return count / ((performance.now() - started) / 1000);
 }
 
-export async function kafkaHopsScenario(ctx: BenchContext, kafka: Kafka, topic: string, options: KafkaHopsOptions): Promise<void> {
+/** `topics`: two empty topics of the run's own, one to publish to, one for the round trips. */
+export async function kafkaHopsScenario(ctx: BenchContext, kafka: Kafka, topics: { publish: string; roundTrip: string }, options: KafkaHopsOptions): Promise<void> {
+  const topic = topics.publish;
   const producer: Producer = await connectProducer(kafka);
   try {
     const run = randomUUID().slice(0, 8);
@@ -64,7 +65,7 @@ export async function kafkaHopsScenario(ctx: BenchContext, kafka: Kafka, topic: 
     });
 
     ctx.progress(`kafka hops: ${options.roundTrips} produce → consume round trips, one at a time`);
-    const latencies = await roundTrips(kafka, producer, topic, options.roundTrips, run);
+    const latencies = await roundTrips(kafka, producer, topics.roundTrip, options.roundTrips, run);
     const s = summarize(latencies);
     ctx.rows.push({
       section: 'kafka',
@@ -79,14 +80,11 @@ export async function kafkaHopsScenario(ctx: BenchContext, kafka: Kafka, topic: 
 
 /** Sends one record at a time and waits until a consumer (the bridge's fetch settings) has it. */
 async function roundTrips(kafka: Kafka, producer: Producer, topic: string, count: number, run: string): Promise<number[]> {
-  // Records published before the first round trip would only be consumed first: a topic of its own.
-  topic = `${topic}.rt-${run}`;
-  await ensureTopics(kafka, [topic], 1);
   const consumer = kafka.consumer({ groupId: `bench-hops-${run}`, maxBytesPerPartition: 1024 * 1024 });
   const waiting = new Map<string, () => void>();
   await consumer.connect();
   try {
-    // The topic is this scenario's own: from the beginning means from the first round trip.
+    // The topic is empty before the first round trip: from the beginning means from there.
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     let joined!: () => void;
     const ready = new Promise<void>((r) => (joined = r));

@@ -25,8 +25,8 @@ export function registerBenchCommand(program: Command): void {
     .option('--no-python', 'skip the Python comparisons (scikit-learn, onnxruntime, Evidently)')
     .option('--cpu-prof', 'write V8 CPU profiles of the worker, bridge and plain consumer (.mainspring/bench-profiles/)')
     .option('--out <dir>', 'results directory (default bench/results)')
-    .option('--events <n>', 'events of the throughput backlog (default 4000, quick 600)', positiveInt('--events'))
-    .option('--rates <list>', 'latency rates in events/s (default 25,50,100; quick 25,50)', (v: string) => commaList(v).map((x) => positiveInt('--rates')(x)))
+    .option('--events <n>', 'events of the throughput backlog (default 1000, quick 300)', positiveInt('--events'))
+    .option('--rates <list>', 'fixed latency rates in events/s, besides the runs at 25/50/80 % of the measured capacity (default none)', (v: string) => commaList(v).map((x) => positiveInt('--rates')(x)))
     .option('--seconds <n>', 'how long each latency rate is held (default 20, quick 6)', positiveInt('--seconds'))
     .action(async (options: BenchCliOptions) => {
       // kafkajs warns once per producer about its v2 default partitioner; the bench's children inherit this.
