@@ -2,21 +2,17 @@
 // labels upsert by payment, a training run registers at most one version per cycle, alias moves are no-ops when the
 // registry is already in the requested state, records upsert by the ids the workflow generated.
 //
-// Training sets are point-in-time: the feature vectors the model saw at scoring time (feature_log, never recomputed)
-// joined with the labels known at the cycle's as-of time (label.labeled_at ≤ asOf), holdout chosen by a stable hash of
-// the payment id so that yesterday's holdout never leaks into today's training and challenger and champion are
-// compared on exactly the same rows.
-import { createHash } from 'node:crypto';
+// Training sets are point-in-time (src/model/training-data.ts). Reading them, fitting, metrics and drift statistics
+// go through `deps.compute`: in the worker a thread of their own, so the sagas sharing this event loop keep running.
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { and, desc, eq, gt, gte, isNotNull, lte, sql, type SQL } from 'drizzle-orm';
+import { and, eq, gte, isNotNull, lte, sql } from 'drizzle-orm';
 import type { Db } from '../src/db/client';
 import { failPermanentFast } from './shared';
 import { approval as approvalTable, learningCycle, learningTrigger } from '../src/db/schema/learning';
 import { modelVersion } from '../src/db/schema/models';
-import { decision as decisionTable, featureLog, label as labelTable } from '../src/db/schema/payments';
-import { FEATURE_COUNT, FEATURE_SPEC_VERSION } from '../src/features/payment-features';
+import { decision as decisionTable, label as labelTable } from '../src/db/schema/payments';
 import { createInlineLearningCompute, type LearningCompute } from '../src/model/learning-compute';
-import { createMatrix, type FeatureMatrix } from '../src/model/matrix';
+import type { FeatureMatrix } from '../src/model/matrix';
 import type { ModelMetrics } from '../src/model/metrics';
 import { exportOnnx } from '../src/model/onnx-export';
 import {
@@ -33,7 +29,6 @@ import {
   type ModelLineage,
 } from '../src/model/registry';
 import { createOrtSession, type ScoringSession } from '../src/model/runtime';
-import { splitByKey } from '../src/model/split';
 import type { Logger } from '../src/observability/logger';
 import type {
   AliasMove,
@@ -128,92 +123,8 @@ function parseTime(value: string, what: string): Date {
 
 // ---- training data ----------------------------------------------------------------------------------------------
 
-export interface LabeledRow {
-  paymentId: string;
-  vector: number[];
-  y: 0 | 1;
-  eventTime: Date;
-  labeledAt: Date;
-}
-
-export interface LabeledDataset {
-  rows: LabeledRow[];
-  X: FeatureMatrix;
-  y: Uint8Array;
-  positives: number;
-  /** sha256 over spec version + (payment id, label, vector) of every row, in payment id order. */
-  hash: string;
-}
-
-/**
- * The point-in-time training set: logged vectors of the current feature spec joined with the labels known at
- * `asOf`, newest `maxRows` by event time, returned in payment id order (so the hash and the split are reproducible).
- */
-export async function loadLabeledDataset(
-  db: Db,
-  options: { asOf: Date; lookbackMs: number | null; maxRows: number },
-): Promise<LabeledDataset> {
-  const where: SQL[] = [
-    eq(featureLog.featureSpecVersion, FEATURE_SPEC_VERSION),
-    lte(labelTable.labeledAt, options.asOf),
-    lte(featureLog.eventTime, options.asOf),
-  ];
-  if (options.lookbackMs !== null) where.push(gte(featureLog.eventTime, new Date(options.asOf.getTime() - options.lookbackMs)));
-  const raw = await db
-    .select({ paymentId: featureLog.paymentId, vector: featureLog.vector, eventTime: featureLog.eventTime, label: labelTable.label, labeledAt: labelTable.labeledAt })
-    .from(featureLog)
-    .innerJoin(labelTable, eq(labelTable.paymentId, featureLog.paymentId))
-    .where(and(...where))
-    .orderBy(desc(featureLog.eventTime), desc(featureLog.paymentId))
-    .limit(options.maxRows);
-  const rows: LabeledRow[] = raw
-    .filter((r) => Array.isArray(r.vector) && r.vector.length === FEATURE_COUNT)
-    .map((r) => ({ paymentId: r.paymentId, vector: r.vector, y: r.label === 'fraud' ? 1 : 0, eventTime: r.eventTime, labeledAt: r.labeledAt }));
-  rows.sort((a, b) => (a.paymentId < b.paymentId ? -1 : a.paymentId > b.paymentId ? 1 : 0));
-  const data = new Float32Array(rows.length * FEATURE_COUNT);
-  const y = new Uint8Array(rows.length);
-  const hash = createHash('sha256').update(`${FEATURE_SPEC_VERSION}\n`);
-  let positives = 0;
-  rows.forEach((r, i) => {
-    data.set(r.vector, i * FEATURE_COUNT);
-    y[i] = r.y;
-    positives += r.y;
-    hash.update(`${r.paymentId}\t${r.y}\t${r.vector.join(',')}\n`);
-  });
-  return { rows, X: createMatrix(data, rows.length, FEATURE_COUNT), y, positives, hash: hash.digest('hex') };
-}
-
-function subset(ds: LabeledDataset, idx: Uint32Array): { X: FeatureMatrix; y: Uint8Array; positives: number } {
-  const data = new Float32Array(idx.length * FEATURE_COUNT);
-  const y = new Uint8Array(idx.length);
-  let positives = 0;
-  idx.forEach((row, k) => {
-    data.set(ds.X.data.subarray(row * FEATURE_COUNT, (row + 1) * FEATURE_COUNT), k * FEATURE_COUNT);
-    y[k] = ds.y[row];
-    positives += ds.y[row];
-  });
-  return { X: createMatrix(data, idx.length, FEATURE_COUNT), y, positives };
-}
-
-/** Stable train/holdout split by payment id, salted with the model name. */
-export function holdoutSplit(ds: LabeledDataset, modelName: string, holdoutFraction: number) {
-  return splitByKey(
-    ds.rows.map((r) => r.paymentId),
-    { holdoutFraction, salt: modelName },
-  );
-}
-
-function timeRange(dates: Date[]): { from: string; to: string } | null {
-  if (dates.length === 0) return null;
-  let min = dates[0].getTime();
-  let max = min;
-  for (const d of dates) {
-    const t = d.getTime();
-    if (t < min) min = t;
-    if (t > max) max = t;
-  }
-  return { from: new Date(min).toISOString(), to: new Date(max).toISOString() };
-}
+// The loaders moved next to the trainer (they run on the compute thread); re-exported for existing callers.
+export { holdoutSplit, loadLabeledDataset, type LabeledDataset, type LabeledRow } from '../src/model/training-data';
 
 const cycleSource = (cycleId: string): string => `learning-loop:${cycleId}`;
 
@@ -224,7 +135,7 @@ export function createLearningActivities(deps: LearningActivityDeps) {
   const logger = deps.logger?.child({ component: 'learning-activities' });
   const sessionFactory = deps.sessionFactory ?? ((bytes: Uint8Array) => createOrtSession(bytes));
   const loopActor = deps.actor ?? 'learning-loop';
-  const compute = deps.compute ?? createInlineLearningCompute();
+  const compute = deps.compute ?? createInlineLearningCompute(db);
 
   async function championInfo(modelName: string, version: string): Promise<ChampionInfo | null> {
     const [row] = await db
@@ -300,28 +211,9 @@ export function createLearningActivities(deps: LearningActivityDeps) {
       const reference = await getReferenceProfile(db, input.modelName, champion.version);
       if (!reference) return { status: 'skipped', reason: 'no-reference', champion };
       const asOf = parseTime(input.asOf, 'asOf');
-      const rows = await db
-        .select({ vector: featureLog.vector, score: decisionTable.score })
-        .from(featureLog)
-        .leftJoin(
-          decisionTable,
-          and(eq(decisionTable.paymentId, featureLog.paymentId), eq(decisionTable.modelVersion, champion.version), eq(decisionTable.fallback, false)),
-        )
-        .where(
-          and(
-            eq(featureLog.featureSpecVersion, FEATURE_SPEC_VERSION),
-            gt(featureLog.createdAt, new Date(asOf.getTime() - input.windowMs)),
-            lte(featureLog.createdAt, asOf),
-          ),
-        )
-        .orderBy(desc(featureLog.createdAt))
-        .limit(deps.driftMaxRows ?? 5000);
-      const usable = rows.filter((r) => Array.isArray(r.vector) && r.vector.length === FEATURE_COUNT);
-      if (usable.length < input.minRows) return { status: 'skipped', reason: 'too-few-rows', rows: usable.length, champion };
-      const data = new Float32Array(usable.length * FEATURE_COUNT);
-      usable.forEach((r, i) => data.set(r.vector, i * FEATURE_COUNT));
-      const allScored = usable.every((r) => r.score !== null);
-      const report = await compute.detectDrift({ reference, current: createMatrix(data, usable.length, FEATURE_COUNT), options: allScored ? { scores: usable.map((r) => r.score as number) } : {} });
+      const window = await compute.readDriftWindow({ asOfMs: asOf.getTime(), windowMs: input.windowMs, maxRows: deps.driftMaxRows ?? 5000, championVersion: champion.version });
+      if (window.rows < input.minRows) return { status: 'skipped', reason: 'too-few-rows', rows: window.rows, champion };
+      const report = await compute.detectDrift({ reference, current: window.current, options: window.scores ? { scores: window.scores } : {} });
       const stored = await recordDriftReport(db, { modelName: input.modelName, championVersion: champion.version, report });
       logger?.info({ modelName: input.modelName, datasetDrift: report.datasetDrift, share: report.share, rows: report.rows }, 'drift checked');
       return {
@@ -369,16 +261,19 @@ export function createLearningActivities(deps: LearningActivityDeps) {
         const asOf = parseTime(input.asOf, 'asOf');
         const t = input.training;
         beat({ step: 'loading' });
-        const ds = await loadLabeledDataset(db, { asOf, lookbackMs: t.lookbackMs, maxRows: t.maxRows });
-        if (ds.rows.length < t.minRows || ds.positives < t.minPositives) {
-          return { status: 'insufficient-data', rows: ds.rows.length, positives: ds.positives, minRows: t.minRows, minPositives: t.minPositives };
-        }
-        const split = holdoutSplit(ds, input.modelName, t.holdoutFraction);
-        const trainSet = subset(ds, split.train);
-        const holdout = subset(ds, split.holdout);
-        if (trainSet.positives === 0 || trainSet.positives === trainSet.y.length) {
-          return { status: 'insufficient-data', rows: ds.rows.length, positives: ds.positives, minRows: t.minRows, minPositives: t.minPositives };
-        }
+        const ds = await compute.loadTrainingSet({
+          asOfMs: asOf.getTime(),
+          lookbackMs: t.lookbackMs,
+          maxRows: t.maxRows,
+          modelName: input.modelName,
+          holdoutFraction: t.holdoutFraction,
+          minRows: t.minRows,
+          minPositives: t.minPositives,
+        });
+        const insufficient = { status: 'insufficient-data', rows: ds.rows, positives: ds.positives, minRows: t.minRows, minPositives: t.minPositives } as const;
+        if (ds.status !== 'ready') return insufficient;
+        const { train: trainSet, holdout } = ds;
+        if (trainSet.positives === 0 || trainSet.positives === trainSet.y.length) return insufficient;
         beat({ step: 'training', rows: trainSet.y.length });
         const { model, holdoutMetrics, referenceProfile } = await compute.fitChallenger(
           { train: { X: trainSet.X, y: trainSet.y }, holdout: { X: holdout.X, y: holdout.y }, l2: t.l2, classWeight: t.classWeight },
@@ -388,10 +283,10 @@ export function createLearningActivities(deps: LearningActivityDeps) {
         const artifact = exportOnnx(model, { modelName: input.modelName, modelVersion: version, trainedAt: input.asOf });
         const lineage: ModelLineage = {
           datasetHash: ds.hash,
-          rowCount: ds.rows.length,
+          rowCount: ds.rows,
           positives: ds.positives,
-          labelTimeRange: timeRange(ds.rows.map((r) => r.labeledAt)),
-          eventTimeRange: timeRange(ds.rows.map((r) => r.eventTime)),
+          labelTimeRange: ds.labelTimeRange,
+          eventTimeRange: ds.eventTimeRange,
           codeVersion: deps.codeVersion ?? 'unknown',
           trainedAt: input.asOf,
           params: {
@@ -422,13 +317,13 @@ export function createLearningActivities(deps: LearningActivityDeps) {
           lineage,
           referenceProfile,
         });
-        logger?.info({ modelName: input.modelName, version: registered.version, rows: ds.rows.length, positives: ds.positives }, 'challenger registered');
+        logger?.info({ modelName: input.modelName, version: registered.version, rows: ds.rows, positives: ds.positives }, 'challenger registered');
         return {
           status: 'trained',
           version: registered.version,
           sha256: registered.sha256,
           datasetHash: ds.hash,
-          rows: ds.rows.length,
+          rows: ds.rows,
           positives: ds.positives,
           trainRows: trainSet.y.length,
           holdoutRows: holdout.y.length,
@@ -445,8 +340,18 @@ export function createLearningActivities(deps: LearningActivityDeps) {
       return permanentFast(async () => {
         const asOf = parseTime(input.asOf, 'asOf');
         beat({ step: 'loading' });
-        const ds = await loadLabeledDataset(db, { asOf, lookbackMs: input.training.lookbackMs, maxRows: input.training.maxRows });
-        const holdout = subset(ds, holdoutSplit(ds, input.modelName, input.training.holdoutFraction).holdout);
+        const ds = await compute.loadTrainingSet({
+          asOfMs: asOf.getTime(),
+          lookbackMs: input.training.lookbackMs,
+          maxRows: input.training.maxRows,
+          modelName: input.modelName,
+          holdoutFraction: input.training.holdoutFraction,
+          minRows: 0,
+          minPositives: 0,
+          holdoutOnly: true,
+        });
+        if (ds.status !== 'ready') throw new Error('a training set without minimums is always ready'); // narrows the type
+        const { holdout } = ds;
         const measure = async (version: string): Promise<QualityMetrics> => {
           beat({ step: 'scoring', version });
           if (holdout.y.length === 0) return { rows: 0, positives: 0, rocAuc: null, prAuc: null, logLoss: null, brier: null, precision: null, recall: null };

@@ -68,8 +68,9 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
     ...tracing.workerOptions(),
     shutdownGraceTime: '10s',
   });
-  // Fitting and drift statistics run on their own thread: inline they would block every saga of this event loop.
-  const learningCompute = new LearningComputeThread();
+  // Reading training sets, fitting and drift statistics run on their own thread (with its own small database pool):
+  // inline they would block every saga of this event loop.
+  const learningCompute = new LearningComputeThread({ databaseUrl: config.database.url });
   const learningWorker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,

@@ -1,9 +1,9 @@
 // One worker thread for the learning activities' CPU-bound work. The learning worker shares its process and event
-// loop with the payment sagas: a fit or a drift check run inline blocks every saga for its whole duration, here it
-// only takes a core. One thread is enough: the learning worker runs one activity at a time.
+// loop with the payment sagas: reading a training set, a fit or a drift check run inline block every saga for their
+// whole duration, here they only take a core. One thread is enough: the learning worker runs one activity at a time.
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { ComputeRequest, ComputeResponse } from './compute-thread';
+import type { ComputeRequest, ComputeResponse, ComputeThreadData } from './compute-thread';
 import type { DriftReport } from './drift';
 import {
   ComputeError,
@@ -19,6 +19,7 @@ import {
   type ProgressListener,
 } from './learning-compute';
 import type { ModelMetrics } from './metrics';
+import type { DriftWindow, DriftWindowInput, TrainingSet, TrainingSetInput } from './training-data';
 
 interface PendingTask {
   resolve: (result: unknown) => void;
@@ -46,13 +47,23 @@ require(workerData.entry);
 `;
 
 /** Starts the compute thread from the compiled entry next to this file, or from the TypeScript source via swc. */
-export function startComputeThread(): Worker {
+export function startComputeThread(data: ComputeThreadData = {}): Worker {
   const extension = extname(__filename);
   const entry = join(__dirname, `compute-thread${extension}`);
   const name = 'mainspring-learning-compute';
-  if (extension === '.ts') return new Worker(TYPESCRIPT_BOOTSTRAP, { eval: true, workerData: { entry }, name });
-  return new Worker(entry, { name });
+  if (extension === '.ts') return new Worker(TYPESCRIPT_BOOTSTRAP, { eval: true, workerData: { ...data, entry }, name });
+  return new Worker(entry, { workerData: data, name });
 }
+
+export interface ComputeThreadOptions {
+  /** PostgreSQL the thread reads training sets and drift windows from (its own pool of at most 2 connections). */
+  databaseUrl?: string;
+  /** How the thread is started (tests); default startComputeThread. */
+  start?: (data: ComputeThreadData) => Worker;
+}
+
+/** How long close() lets the thread close its database pool before terminating it. */
+const CLOSE_GRACE_MS = 5_000;
 
 /**
  * LearningCompute on a worker thread, started on first use and again after a crash. Errors keep their class and
@@ -65,7 +76,15 @@ export class LearningComputeThread implements LearningCompute {
   private readonly pending = new Map<number, PendingTask>();
   private closed = false;
 
-  constructor(private readonly start: () => Worker = startComputeThread) {}
+  constructor(private readonly options: ComputeThreadOptions = {}) {}
+
+  loadTrainingSet(input: TrainingSetInput): Promise<TrainingSet> {
+    return this.run<'loadTrainingSet'>({ kind: 'loadTrainingSet', input });
+  }
+
+  readDriftWindow(input: DriftWindowInput): Promise<DriftWindow> {
+    return this.run<'readDriftWindow'>({ kind: 'readDriftWindow', input });
+  }
 
   fitChallenger(input: FitChallengerInput, options?: ComputeTaskOptions): Promise<FitChallengerResult> {
     return this.run<'fitChallenger'>({ kind: 'fitChallenger', input }, options?.onProgress);
@@ -84,13 +103,29 @@ export class LearningComputeThread implements LearningCompute {
     return this.pending.size;
   }
 
-  /** Terminates the thread (a running task is interrupted); later calls are refused. */
+  /**
+   * Lets an idle thread close its database pool, then terminates it (a running task is interrupted and fails);
+   * later calls are refused.
+   */
   async close(): Promise<void> {
     this.closed = true;
     const worker = this.worker;
     this.worker = null;
+    const busy = this.pending.size > 0;
     this.failAll(new ComputeError('COMPUTE_THREAD_CLOSED', 'the learning compute thread was closed'));
-    if (worker) await worker.terminate();
+    if (!worker) return;
+    if (!busy) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          worker.on('message', (m: ComputeResponse) => m.type === 'closed' && resolve());
+          worker.postMessage({ type: 'close' } satisfies ComputeRequest);
+        }),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS))),
+      ]);
+      clearTimeout(timer);
+    }
+    await worker.terminate();
   }
 
   private run<K extends keyof ComputeTaskResults>(task: Extract<ComputeTask, { kind: K }>, onProgress?: ProgressListener): Promise<ComputeTaskResults[K]> {
@@ -101,7 +136,7 @@ export class LearningComputeThread implements LearningCompute {
       this.pending.set(id, { resolve: resolve as (result: unknown) => void, reject, onProgress });
       worker.ref();
       try {
-        worker.postMessage({ id, task } satisfies ComputeRequest);
+        worker.postMessage({ type: 'task', id, task } satisfies ComputeRequest);
       } catch (err) {
         // e.g. an input that cannot be cloned: the task never reached the thread.
         this.settle(id);
@@ -111,9 +146,11 @@ export class LearningComputeThread implements LearningCompute {
   }
 
   private spawn(): Worker {
-    const worker = this.start();
+    const start = this.options.start ?? startComputeThread;
+    const worker = start({ databaseUrl: this.options.databaseUrl });
     this.worker = worker;
     worker.on('message', (response: ComputeResponse) => {
+      if (response.type === 'closed') return;
       const task = this.pending.get(response.id);
       if (!task) return;
       if (response.type === 'progress') {

@@ -1,25 +1,43 @@
-// Entry of the learning compute thread (compute-pool.ts starts it): runs one task per message, in arrival order,
-// and answers with its result, its progress or its error. Nothing here touches the database or Temporal.
-import { parentPort } from 'node:worker_threads';
-import { runComputeTask, serializeError, type ComputeTask } from './learning-compute';
+// Entry of the learning compute thread (compute-pool.ts starts it): runs the tasks it is sent and answers with their
+// result, progress or error. It has its own small PostgreSQL pool (opened on the first reading task), so the rows
+// are parsed here and only matrices cross back. It never touches Temporal.
+import { parentPort, workerData } from 'node:worker_threads';
+import { createDb, type DbHandle } from '../db/client';
+import { ComputeError, runComputeTask, serializeError, type ComputeTask } from './learning-compute';
 
-export interface ComputeRequest {
-  id: number;
-  task: ComputeTask;
+export interface ComputeThreadData {
+  /** PostgreSQL of the reading tasks; without it they fail with COMPUTE_NO_DATABASE. */
+  databaseUrl?: string;
 }
+
+export type ComputeRequest = { type: 'task'; id: number; task: ComputeTask } | { type: 'close' };
 
 export type ComputeResponse =
   | { id: number; type: 'result'; result: unknown }
   | { id: number; type: 'progress'; progress: unknown }
-  | { id: number; type: 'error'; error: ReturnType<typeof serializeError> };
+  | { id: number; type: 'error'; error: ReturnType<typeof serializeError> }
+  | { type: 'closed' };
 
 const port = parentPort;
 if (!port) throw new Error('compute-thread runs only as a worker thread (src/model/compute-pool.ts)');
+const { databaseUrl } = (workerData ?? {}) as ComputeThreadData;
+let database: DbHandle | undefined;
 
-port.on('message', (request: ComputeRequest) => {
+function db(): DbHandle['db'] {
+  if (!databaseUrl) throw new ComputeError('COMPUTE_NO_DATABASE', 'the learning compute thread was started without a database URL');
+  database ??= createDb(databaseUrl, { max: 2 });
+  return database.db;
+}
+
+port.on('message', async (request: ComputeRequest) => {
   const reply = (response: ComputeResponse) => port.postMessage(response);
+  if (request.type === 'close') {
+    await database?.close().catch(() => undefined);
+    reply({ type: 'closed' });
+    return;
+  }
   try {
-    const result = runComputeTask(request.task, (progress) => reply({ id: request.id, type: 'progress', progress }));
+    const result = await runComputeTask(request.task, db, (progress) => reply({ id: request.id, type: 'progress', progress }));
     reply({ id: request.id, type: 'result', result });
   } catch (err) {
     reply({ id: request.id, type: 'error', error: serializeError(err) });

@@ -1,11 +1,14 @@
-// The CPU-bound parts of the learning activities (fit + holdout metrics + drift reference, offline metrics, drift
-// checks) as tasks with plain, structured-clone-safe inputs and outputs. The same dispatcher runs on the caller's
-// thread (inline: tests, scripts) or in a worker thread (compute-pool.ts), so both give identical results.
+// The CPU-bound parts of the learning activities (reading and hashing the training set and the drift window, fit +
+// holdout metrics + drift reference, offline metrics, drift statistics) as tasks with plain, structured-clone-safe
+// inputs and outputs. The same dispatcher runs on the caller's thread (inline: tests, scripts) or in a worker thread
+// with its own database pool (compute-pool.ts), so both give identical results.
+import type { Db } from '../db/client';
 
 import { buildReferenceProfile, DriftInputError, detectDrift, type DriftOptions, type DriftReport, type ReferenceProfile } from './drift';
 import { MatrixShapeError, type FeatureMatrix } from './matrix';
 import { evaluateScores, MetricsInputError, type ModelMetrics } from './metrics';
 import { predictProbability, TrainingError, trainLogisticRegression, type ClassWeight, type LogisticRegressionModel } from './train';
+import { loadTrainingSet, readDriftWindow, type DriftWindow, type DriftWindowInput, type TrainingSet, type TrainingSetInput } from './training-data';
 
 export interface LabeledMatrix {
   X: FeatureMatrix;
@@ -54,6 +57,9 @@ export interface ComputeTaskOptions {
 
 /** The learning activities' CPU-heavy work, wherever it runs. */
 export interface LearningCompute {
+  /** The point-in-time training set, split into train and holdout (or why there is none). */
+  loadTrainingSet(input: TrainingSetInput): Promise<TrainingSet>;
+  readDriftWindow(input: DriftWindowInput): Promise<DriftWindow>;
   fitChallenger(input: FitChallengerInput, options?: ComputeTaskOptions): Promise<FitChallengerResult>;
   evaluateScores(input: EvaluateScoresInput): Promise<ModelMetrics>;
   detectDrift(input: DetectDriftInput): Promise<DriftReport>;
@@ -62,11 +68,15 @@ export interface LearningCompute {
 }
 
 export type ComputeTask =
+  | { kind: 'loadTrainingSet'; input: TrainingSetInput }
+  | { kind: 'readDriftWindow'; input: DriftWindowInput }
   | { kind: 'fitChallenger'; input: FitChallengerInput }
   | { kind: 'evaluateScores'; input: EvaluateScoresInput }
   | { kind: 'detectDrift'; input: DetectDriftInput };
 
 export interface ComputeTaskResults {
+  loadTrainingSet: TrainingSet;
+  readDriftWindow: DriftWindow;
   fitChallenger: FitChallengerResult;
   evaluateScores: ModelMetrics;
   detectDrift: DriftReport;
@@ -81,9 +91,13 @@ export function fitChallenger(input: FitChallengerInput, onProgress: ProgressLis
   return { model, holdoutMetrics, referenceProfile };
 }
 
-/** Runs one task on the current thread. */
-export function runComputeTask(task: ComputeTask, onProgress?: ProgressListener): ComputeTaskResults[ComputeTask['kind']] {
+/** Runs one task on the current thread; `db` is asked for only by the tasks that read PostgreSQL. */
+export async function runComputeTask(task: ComputeTask, db: () => Db, onProgress?: ProgressListener): Promise<ComputeTaskResults[ComputeTask['kind']]> {
   switch (task.kind) {
+    case 'loadTrainingSet':
+      return loadTrainingSet(db(), task.input);
+    case 'readDriftWindow':
+      return readDriftWindow(db(), task.input);
     case 'fitChallenger':
       return fitChallenger(task.input, onProgress);
     case 'evaluateScores':
@@ -93,9 +107,18 @@ export function runComputeTask(task: ComputeTask, onProgress?: ProgressListener)
   }
 }
 
-/** Same thread as the caller: what tests and one-off scripts use, and the reference the thread is checked against. */
-export function createInlineLearningCompute(): LearningCompute {
+/**
+ * Same thread as the caller: what tests and one-off scripts use, and the reference the thread is checked against.
+ * `db` is needed only for the reading tasks.
+ */
+export function createInlineLearningCompute(db?: Db): LearningCompute {
+  const database = (): Db => {
+    if (!db) throw new ComputeError('COMPUTE_NO_DATABASE', 'this LearningCompute was created without a database');
+    return db;
+  };
   return {
+    loadTrainingSet: async (input) => loadTrainingSet(database(), input),
+    readDriftWindow: async (input) => readDriftWindow(database(), input),
     fitChallenger: async (input, options) => fitChallenger(input, options?.onProgress),
     evaluateScores: async (input) => evaluateScores(input.scores, input.labels, { threshold: input.threshold }),
     detectDrift: async (input) => detectDrift(input.reference, input.current, input.options),
@@ -105,7 +128,7 @@ export function createInlineLearningCompute(): LearningCompute {
 
 // ---- errors across the thread boundary --------------------------------------------------------------------------
 
-export type ComputeErrorCode = 'COMPUTE_THREAD_FAILED' | 'COMPUTE_THREAD_CLOSED' | 'COMPUTE_TASK_FAILED';
+export type ComputeErrorCode = 'COMPUTE_THREAD_FAILED' | 'COMPUTE_THREAD_CLOSED' | 'COMPUTE_TASK_FAILED' | 'COMPUTE_NO_DATABASE';
 
 /** The thread died or was closed, or a task failed with an error this module does not know by name. */
 export class ComputeError extends Error {

@@ -82,6 +82,10 @@ describe('learning compute thread', () => {
     // An input that cannot cross the thread boundary never reaches it.
     const notCloneable = await thread.evaluateScores({ scores: [0.5], labels: [1], threshold: (() => 0.5) as unknown as number }).catch((err: unknown) => err);
     expect(notCloneable).toMatchObject({ code: 'COMPUTE_TASK_FAILED' });
+    // This thread has no database: the reading tasks say so instead of hanging.
+    const noDatabase = await thread.readDriftWindow({ asOfMs: Date.now(), windowMs: 60_000, maxRows: 10, championVersion: 'v1' }).catch((err: unknown) => err);
+    expect(noDatabase).toBeInstanceOf(ComputeError);
+    expect(noDatabase).toMatchObject({ code: 'COMPUTE_NO_DATABASE' });
     expect(thread.busy).toBe(0);
   });
 
@@ -103,10 +107,12 @@ describe('learning compute thread', () => {
 describe('learning compute thread lifecycle', () => {
   it('fails the tasks of a thread that dies with COMPUTE_THREAD_FAILED and starts a new one for the next task', async () => {
     let started = 0;
-    const pool = new LearningComputeThread(() => {
-      started++;
-      // The first thread dies on its first message; the second is the real one.
-      return started === 1 ? new Worker(`require('node:worker_threads').parentPort.on('message', () => process.exit(3));`, { eval: true }) : startComputeThread();
+    const pool = new LearningComputeThread({
+      start: (data) => {
+        started++;
+        // The first thread dies on its first message; the second is the real one.
+        return started === 1 ? new Worker(`require('node:worker_threads').parentPort.on('message', () => process.exit(3));`, { eval: true }) : startComputeThread(data);
+      },
     });
     try {
       const died = await pool.evaluateScores({ scores: [0.2, 0.9], labels: [0, 1] }).catch((err: unknown) => err);
