@@ -58,9 +58,16 @@ export function startComputeThread(data: ComputeThreadData = {}): Worker {
 export interface ComputeThreadOptions {
   /** PostgreSQL the thread reads training sets and drift windows from (its own pool of at most 2 connections). */
   databaseUrl?: string;
+  /**
+   * Nice value of the thread on Linux (per thread there), default 10: a fit gets the CPU the saga path leaves, at
+   * worst about a tenth of a core under full load, so it still finishes within the activities' heartbeat timeouts.
+   */
+  niceness?: number;
   /** How the thread is started (tests); default startComputeThread. */
   start?: (data: ComputeThreadData) => Worker;
 }
+
+const DEFAULT_NICENESS = 10;
 
 /** How long close() lets the thread close its database pool before terminating it. */
 const CLOSE_GRACE_MS = 5_000;
@@ -147,7 +154,7 @@ export class LearningComputeThread implements LearningCompute {
 
   private spawn(): Worker {
     const start = this.options.start ?? startComputeThread;
-    const worker = start({ databaseUrl: this.options.databaseUrl });
+    const worker = start({ databaseUrl: this.options.databaseUrl, niceness: this.options.niceness ?? DEFAULT_NICENESS });
     this.worker = worker;
     worker.on('message', (response: ComputeResponse) => {
       if (response.type === 'closed') return;

@@ -1,6 +1,7 @@
 // Entry of the learning compute thread (compute-pool.ts starts it): runs the tasks it is sent and answers with their
 // result, progress or error. It has its own small PostgreSQL pool (opened on the first reading task), so the rows
 // are parsed here and only matrices cross back. It never touches Temporal.
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createDb, type DbHandle } from '../db/client';
 import { ComputeError, runComputeTask, serializeError, type ComputeTask } from './learning-compute';
@@ -8,6 +9,8 @@ import { ComputeError, runComputeTask, serializeError, type ComputeTask } from '
 export interface ComputeThreadData {
   /** PostgreSQL of the reading tasks; without it they fail with COMPUTE_NO_DATABASE. */
   databaseUrl?: string;
+  /** Nice value of this thread (Linux only, where it is per thread); undefined leaves it as is. */
+  niceness?: number;
 }
 
 export type ComputeRequest = { type: 'task'; id: number; task: ComputeTask } | { type: 'close' };
@@ -20,7 +23,16 @@ export type ComputeResponse =
 
 const port = parentPort;
 if (!port) throw new Error('compute-thread runs only as a worker thread (src/model/compute-pool.ts)');
-const { databaseUrl } = (workerData ?? {}) as ComputeThreadData;
+const { databaseUrl, niceness } = (workerData ?? {}) as ComputeThreadData;
+// On Linux a nice value belongs to the calling thread only: a retrain then takes the CPU the sagas, Temporal, Kafka
+// and PostgreSQL leave on a small machine instead of competing with them. Elsewhere it would renice the process.
+if (process.platform === 'linux' && niceness !== undefined) {
+  try {
+    setPriority(niceness);
+  } catch {
+    // not allowed here: run at the inherited priority
+  }
+}
 let database: DbHandle | undefined;
 
 function db(): DbHandle['db'] {

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { ComputeError, createInlineLearningCompute, type FitChallengerInput, type LearningCompute } from '../../../src/model/learning-compute';
 import { LearningComputeThread, startComputeThread } from '../../../src/model/compute-pool';
@@ -101,6 +102,29 @@ describe('learning compute thread', () => {
     turning = false;
     // Inline, the fit is one synchronous call and no turn can happen before it returns.
     expect(turns).toBeGreaterThan(1);
+  });
+});
+
+describe('learning compute thread priority', () => {
+  const niceOfThreads = (): number[] =>
+    readdirSync('/proc/self/task').flatMap((tid) => {
+      try {
+        // Field 19 of /proc/<pid>/task/<tid>/stat is the nice value; the command name (field 2) has no spaces here.
+        return [Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ')[16])];
+      } catch {
+        return []; // the thread ended meanwhile
+      }
+    });
+
+  (process.platform === 'linux' ? it : it.skip)('runs below the saga path: its own thread is reniced, the caller’s is not', async () => {
+    const pool = new LearningComputeThread({ niceness: 7 });
+    try {
+      await pool.evaluateScores({ scores: [0.2, 0.9], labels: [0, 1] });
+      expect(niceOfThreads()).toContain(7);
+      expect(niceOfThreads()[0]).toBe(0); // the first task of a process is its main thread
+    } finally {
+      await pool.close();
+    }
   });
 });
 
