@@ -55,8 +55,43 @@ export async function writeLedger(
     from compensation_ledger where workflow_id = ${row.workflowId} and step = ${row.step}`);
 }
 
+/** Every column a decision record writes; the upsert's parameters, and what a later record replaces. */
+const RECORDED_COLUMNS = [
+  'paymentId', 'workflowId', 'runId', 'correlationId', 'decision', 'status', 'score', 'threshold', 'modelName', 'modelVersion', 'fallback',
+  'fallbackReason', 'featureSpecVersion', 'shadowVersion', 'shadowScore', 'reasons', 'features', 'actions', 'compensations', 'review',
+  'escalatedAt', 'kafkaTopic', 'kafkaPartition', 'kafkaOffset',
+] as const satisfies ReadonlyArray<keyof typeof decisionTable.$inferInsert>;
+
+/**
+ * The decision upsert, built once per worker and prepared by name on each connection (every saga runs it; building
+ * the statement again each time cost more CPU than running it). A later record replaces every recorded column.
+ */
+function decisionUpsert(db: Db) {
+  // Raw placeholders (values go to the driver as given, see decisionParams): drizzle's column encoders would turn a
+  // null jsonb into JSON null and fail on a null timestamp.
+  const params = Object.fromEntries(RECORDED_COLUMNS.map((c) => [c, sql`${sql.placeholder(c)}`])) as unknown as typeof decisionTable.$inferInsert;
+  const replaced = Object.fromEntries(RECORDED_COLUMNS.filter((c) => c !== 'paymentId').map((c) => [c, sql.raw(`excluded.${decisionTable[c].name}`)]));
+  return db
+    .insert(decisionTable)
+    .values(params)
+    .onConflictDoUpdate({ target: decisionTable.paymentId, set: { ...replaced, updatedAt: sql`now()` } })
+    .returning({
+      // The payment's event time (by primary key, same statement) gives the event → decision latency metric.
+      // Qualified by hand: drizzle writes columns unqualified here, and both tables have a payment_id.
+      eventTime: sql<Date | string | null>`(select e.event_time from ${paymentEvent} e where e.payment_id = ${sql.raw('"decision"."payment_id"')})`,
+      // xmax = 0 ⇔ this statement inserted the row: a first record that finds its row was run before.
+      inserted: sql<boolean>`(xmax = 0)`,
+    })
+    .prepare('record_decision');
+}
+
+/** A record's values as the driver takes them: jsonb as JSON text (SQL NULL stays NULL), the rest as they are. */
+export function decisionParams(row: Record<(typeof RECORDED_COLUMNS)[number], unknown>): Record<string, unknown> {
+  return Object.fromEntries(RECORDED_COLUMNS.map((c) => [c, decisionTable[c].columnType === 'PgJsonb' && row[c] !== null ? JSON.stringify(row[c]) : row[c]]));
+}
+
 export function createAuditActivities(deps: ResolvedDeps) {
-  const { db } = deps;
+  const upsertDecision = decisionUpsert(deps.db);
   return {
     /**
      * Upserts the decision record of a payment (the audit trail the CLI and the UI read) and, on the first record,
@@ -90,17 +125,7 @@ export function createAuditActivities(deps: ResolvedDeps) {
           kafkaPartition: input.kafka.partition,
           kafkaOffset: Number(input.kafka.offset),
         };
-        const { paymentId: _key, ...changes } = row;
-        const [stored] = await db
-          .insert(decisionTable)
-          .values(row)
-          .onConflictDoUpdate({ target: decisionTable.paymentId, set: { ...changes, updatedAt: sql`now()` } })
-          // The payment's event time (by primary key, same statement) gives the event → decision latency metric.
-          .returning({
-            eventTime: sql<Date | string | null>`(select ${paymentEvent.eventTime} from ${paymentEvent} where ${paymentEvent.paymentId} = ${input.paymentId})`,
-            // xmax = 0 ⇔ this statement inserted the row: a first record that finds its row was run before.
-            inserted: sql<boolean>`(xmax = 0)`,
-          });
+        const [stored] = await upsertDecision.execute(decisionParams(row));
         if (!input.publishScored) return {};
         if (stored?.eventTime) deps.metrics?.decided(input.decision, new Date(stored.eventTime));
 
