@@ -16,7 +16,8 @@ import { generatePopulation } from '../src/model/synthetic';
 import { stackPaths } from '../src/stack/paths';
 import { connectTemporal } from '../src/temporal/client';
 import { startBenchStack, type BenchStack } from './lib/bench-stack';
-import { startChild, type BenchChild } from './lib/children';
+import { childNames, startChild, type BenchChild } from './lib/children';
+import { summarizeProfiles } from './lib/cpu-profile';
 import { ceilingRatioRows, type CeilingResult } from './lib/ceiling';
 import { benchConfig, IN_FLIGHT_PER_PARTITION, POPULATION_SEED, type BenchConfig } from './lib/config';
 import { BenchInterrupted, checkAborted, section, type BenchContext } from './lib/context';
@@ -94,6 +95,8 @@ export async function runBench(options: BenchOptions, io: BenchIO): Promise<Benc
     problems: [],
   };
   const cleanups: Cleanup[] = [];
+  /** Where the children write their V8 profiles (`--cpu-prof`); set once the run has a stack. */
+  let profileDir: string | undefined;
   const environment: Record<string, unknown> = { runId };
   let status: BenchResult['status'] = 'ok';
   progress(`${config.mode} run ${runId}: ${machine.cpus} CPUs, ${machine.memoryGiB} GiB, Node ${machine.node}, load ${machine.loadAverage1m}`);
@@ -173,7 +176,7 @@ export async function runBench(options: BenchOptions, io: BenchIO): Promise<Benc
     for (const t of stack.serviceTargets()) sampler.set(t);
     // Logs and profiles stay out of the repository (.mainspring/ is gitignored); the result files name them.
     const logDir = join(root, '.mainspring', 'bench-logs', stem);
-    const profileDir = join(root, '.mainspring', 'bench-profiles', stem);
+    profileDir = join(root, '.mainspring', 'bench-profiles', stem);
     environment.logs = logDir;
     const execArgv = config.cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
     if (config.cpuProfile) environment.cpuProfiles = profileDir;
@@ -339,6 +342,8 @@ export async function runBench(options: BenchOptions, io: BenchIO): Promise<Benc
     }
     rmSync(workDir, { recursive: true, force: true });
   }
+  // Written by each child as it exits, so read after the clean-up stopped them all.
+  if (config.cpuProfile && profileDir) ctx.details.cpuProfiles = summarizeProfiles(profileDir, childNames);
 
   if (status === 'ok' && Object.values(ctx.sections).some((s) => s.status !== 'ok')) status = 'partial';
   const finished = new Date();

@@ -148,6 +148,9 @@ function sleep(ms: number): Promise<void> {
  * Forks `bench/processes/<entry>` (the .ts file under tsx, the compiled .js under node) with the given options and
  * environment; resolves once the child reports `ready`.
  */
+/** Name of every child started in this run, by pid (the V8 profiles are named by pid). */
+export const childNames = new Map<number, string>();
+
 export async function startChild(
   name: string,
   entry: 'worker' | 'bridge' | 'combined' | 'ceiling' | 'plain-consumer',
@@ -166,6 +169,7 @@ export async function startChild(
   });
   closeSync(fd);
   const handle = new BenchChild(name, child, logFile);
+  if (child.pid !== undefined) childNames.set(child.pid, name);
   try {
     await handle.waitFor('ready', readyTimeoutMs, signal);
   } catch (err) {

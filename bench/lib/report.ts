@@ -1,5 +1,6 @@
 // The benchmark's result model and its markdown rendering. Pure: the harness fills a BenchResult, this file turns
 // it into the table that is printed and written beside the JSON.
+import { renderProfiles, type ProfileSummary } from './cpu-profile';
 
 export type Unit = 'ev/s' | 'sagas/s' | 'ms' | 'µs' | 's' | 'MB' | 'KiB' | 'AUC' | 'count' | 'share' | 'cpu-s' | '%';
 
@@ -152,6 +153,11 @@ export function renderMarkdown(result: BenchResult): string {
     out.push('');
     for (const [name, s] of sections) if (s.status !== 'ok') out.push(`- ${name}: ${s.status} — ${s.reason}`);
     for (const p of result.problems) out.push(`- ${p}`);
+    out.push('');
+  }
+  const profiles = result.details.cpuProfiles as ProfileSummary[] | undefined;
+  if (profiles && profiles.length > 0) {
+    out.push(renderProfiles(profiles));
     out.push('');
   }
   out.push('## Configuration');
