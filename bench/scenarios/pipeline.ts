@@ -283,9 +283,11 @@ const unfinishedNote = (r: LoadRun) => (r.lost > 0 ? { note: `${r.lost} of ${r.e
 export async function throughputScenario(ctx: BenchContext, rig: PipelineRig, otherWirings: boolean): Promise<{ mainspring: LoadRun; plain: LoadRun }> {
   const n = ctx.config.throughputEvents;
   ctx.progress(`throughput: ${n} payments as a backlog through ${SIDE_NAMES.mainspring}`);
+  await warmUp(ctx, rig, 'mainspring');
   const mainspring = await runLoad(ctx, rig, 'mainspring', n, { kind: 'backlog' }, 'throughput');
   if (otherWirings) for (const side of OTHER_WIRINGS) await otherWiringRun(ctx, rig, side, mainspring);
   ctx.progress(`throughput: the same number through the plain kafkajs consumer`);
+  await warmUp(ctx, rig, 'plain');
   const plain = await runLoad(ctx, rig, 'plain', n, { kind: 'backlog' }, 'throughput');
   const m = throughputOf(mainspring);
   const p = throughputOf(plain);
@@ -326,9 +328,17 @@ export async function throughputScenario(ctx: BenchContext, rig: PipelineRig, ot
 }
 
 /** The same backlog through another wiring of mainspring: what one process and eager start each buy. */
+/** Payments that go through a wiring before its measured backlog, not counted: JIT, pools and prepared statements warm. */
+const WARM_UP_EVENTS = 60;
+
+async function warmUp(ctx: BenchContext, rig: PipelineRig, side: Side): Promise<void> {
+  await runLoad(ctx, rig, side, WARM_UP_EVENTS, { kind: 'backlog' }, 'warm-up');
+}
+
 async function otherWiringRun(ctx: BenchContext, rig: PipelineRig, side: (typeof OTHER_WIRINGS)[number], combined: LoadRun): Promise<void> {
   const n = ctx.config.throughputEvents;
   ctx.progress(`throughput: ${n} payments through ${SIDE_NAMES[side]}`);
+  await warmUp(ctx, rig, side);
   const run = await runLoad(ctx, rig, side, n, { kind: 'backlog' }, 'throughput');
   const other = throughputOf(run);
   const c = throughputOf(combined);
