@@ -21,13 +21,13 @@ export function registerBenchCommand(program: Command): void {
   program
     .command('bench')
     .description('benchmark the durable pipeline, bridge, scoring, training and drift side by side with the alternatives')
-    .option('--quick', 'short run (≤ 2 min; the first Python install takes longer)')
+    .option('--quick', 'short run (≈ 4 min; the first Python install takes longer)')
     .option('--no-python', 'skip the Python comparisons (scikit-learn, onnxruntime, Evidently)')
-    .option('--cpu-prof', 'write V8 CPU profiles of the worker, bridge and plain consumer (.mainspring/bench-profiles/)')
+    .option('--cpu-prof', 'write V8 CPU profiles of every Node child (.mainspring/bench-profiles/) and summarize them in the result')
     .option('--out <dir>', 'results directory (default bench/results)')
     .option('--events <n>', 'events of the throughput backlog (default 1000, quick 300)', positiveInt('--events'))
     .option('--rates <list>', 'fixed latency rates in events/s, besides the runs at 25/50/80 % of the measured capacity (default none)', (v: string) => commaList(v).map((x) => positiveInt('--rates')(x)))
-    .option('--seconds <n>', 'how long each latency rate is held (default 20, quick 6)', positiveInt('--seconds'))
+    .option('--seconds <n>', 'how long each latency rate is held (default 12, quick 6)', positiveInt('--seconds'))
     .action(async (options: BenchCliOptions) => {
       // kafkajs warns once per producer about its v2 default partitioner; the bench's children inherit this.
       process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
