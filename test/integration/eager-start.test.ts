@@ -110,7 +110,10 @@ describe('eager workflow start (bridge and worker on one connection)', () => {
 
     const client = new Client({ connection: shared, namespace: stackEnv.temporalNamespace });
     for (const e of events.slice(0, 3)) {
-      const history = await client.workflow.getHandle(`payment-${e.id}`).fetchHistory();
+      // The record is written inside the workflow task; the task's completion follows it.
+      const handle = client.workflow.getHandle(`payment-${e.id}`);
+      await handle.result();
+      const history = await handle.fetchHistory();
       const types = (history.events ?? []).map((ev) => ev.eventType);
       const WORKFLOW_TASK_COMPLETED = 7;
       const ACTIVITY_TASK_SCHEDULED = 10;

@@ -134,9 +134,10 @@ describe('payload codec on the real stack', () => {
     expect(payloads.length).toBeGreaterThan(10); // input, activity inputs/results, memo, summaries, result
     const encodingOf = (p: Payload) => Buffer.from(p.metadata?.encoding ?? new Uint8Array()).toString();
     // Listed with their place in the history, so a failure shows what leaked.
-    // Exception: the local-activity marker's `data` is written by the SDK core itself (seq, attempt, activity type,
-    // times) and never passes a codec; the activity's result beside it does. The secrets check below covers it too.
-    const coreMarker = (at: string) => /markerRecordedEventAttributes\.details\.data\.payloads\[\d+\]$/.test(at);
+    // Exception: what the SDK core writes into markers itself never passes a codec — the local-activity marker's
+    // `data` (seq, attempt, activity type, times; the activity's result beside it is encrypted) and a patch marker's
+    // `patch-data` (the patch id). The secrets check below covers them too.
+    const coreMarker = (at: string) => /markerRecordedEventAttributes\.details\.(data|patch-data)\.payloads\[\d+\]$/.test(at);
     const clear = found.filter((f) => encodingOf(f.payload) !== ENCRYPTED_ENCODING && !coreMarker(f.at)).map((f) => `${f.at.replace(/^history\.events/, '')}: ${Buffer.from(f.payload.data!).toString().slice(0, 80)}`);
     expect(clear).toEqual([]);
     expect(new Set(found.filter((f) => !coreMarker(f.at)).map((f) => Buffer.from(f.payload.metadata![METADATA_KEY_ID]!).toString()))).toEqual(new Set(['it2']));

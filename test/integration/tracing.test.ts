@@ -179,7 +179,7 @@ describe('tracing on the real stack', () => {
     expect(publish.attributes).toMatchObject({ temporalWorkflowId: workflowId });
     // Every saga activity hangs off the workflow span, in the same trace.
     const activities = spans.filter((s) => s.name.startsWith('RunActivity:'));
-    expect(activities.map((s) => s.name)).toEqual(expect.arrayContaining(['RunActivity:enrichPayment', 'RunActivity:scorePayment', 'RunActivity:holdPayment', 'RunActivity:publishFlagged']));
+    expect(activities.map((s) => s.name)).toEqual(expect.arrayContaining(['RunActivity:assessPayment', 'RunActivity:holdPayment', 'RunActivity:publishFlagged']));
     for (const a of activities) expect(parentOf(parentOf(a)!)).toBe(run);
 
     // The payments.flagged record continues the trace with the publishing activity as its parent.
