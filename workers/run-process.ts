@@ -1,9 +1,8 @@
 import { Client } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import type { Config } from '../src/config/env';
 import { ShutdownSequence } from '../src/lifecycle/shutdown';
 import type { Logger } from '../src/observability/logger';
-import { temporalConnectionOptions, temporalDataConverter } from '../src/temporal/client';
+import { temporalDataConverter } from '../src/temporal/client';
 import { startBridgeProcess, type BridgeProcessOptions, type RunningProcess } from './bridge-process';
 import { startWorkerProcess, type WorkerProcessOptions } from './worker-process';
 
@@ -16,21 +15,24 @@ export interface RunProcessOptions extends WorkerProcessOptions {
  * shares the worker's NativeConnection, so its starts ask for eager execution: the server returns the first workflow
  * task in the start response and the saga runs here without a task-queue round trip. With no free local slot the
  * server queues the task as usual, and any other worker of the queue may take it.
- * Shutdown order: bridge (no new workflows; accepted offsets committed) → worker (running tasks finish) → connection.
+ * Shutdown order: bridge (no new workflows; accepted offsets committed) → worker (running tasks finish, then the
+ * connection closes).
  */
 export async function startRunProcess(config: Config, logger: Logger, options: RunProcessOptions): Promise<RunningProcess> {
-  const connection = await NativeConnection.connect(await temporalConnectionOptions(config.temporal));
-  const worker = await startWorkerProcess(config, logger, { ...options, connection });
+  // The worker first: it installs the SDK runtime (logging, metrics) before any native connection exists.
+  const worker = await startWorkerProcess(config, logger, options);
   const client = new Client({
-    connection,
+    connection: worker.connection,
     namespace: config.temporal.namespace,
     dataConverter: temporalDataConverter(config.temporal),
     interceptors: worker.tracing.clientInterceptors(),
   });
-  const bridge = await startBridgeProcess(config, logger, { eagerStart: true, ...options.bridge, temporal: client, tracing: worker.tracing });
+  const bridge = await startBridgeProcess(config, logger, { eagerStart: true, ...options.bridge, temporal: client, tracing: worker.tracing }).catch(async (err: unknown) => {
+    await worker.shutdown.run('bridge failed to start');
+    throw err;
+  });
   const shutdown = new ShutdownSequence(logger.child({ component: 'run' }))
     .add('bridge', () => bridge.shutdown.run('run stopping'), 60_000)
-    .add('worker', () => worker.shutdown.run('run stopping'), 60_000)
-    .add('close Temporal connection', () => connection.close());
+    .add('worker (closes the shared connection)', () => worker.shutdown.run('run stopping'), 60_000);
   return { shutdown, metrics: bridge.metrics };
 }

@@ -26,8 +26,6 @@ export interface WorkerProcessOptions {
   sdkMetricsPort?: number;
   /** Tracing of workflows and activities; default from the OTEL_* variables (off when none is set). */
   tracing?: Tracing;
-  /** A connection owned by the caller (workers/run-process.ts shares it with the bridge's client for eager starts). */
-  connection?: NativeConnection;
 }
 
 const TEMPORAL_LOG_LEVELS: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR' };
@@ -38,7 +36,7 @@ const TEMPORAL_LOG_LEVELS: Record<string, LogLevel> = { trace: 'TRACE', debug: '
  * Shutdown order: worker (stops polling, finishes running activities) → learning compute thread → alias watcher →
  * model runtime → producer → database pool → Temporal connection → flush traces → metrics endpoint.
  */
-export async function startWorkerProcess(config: Config, logger: Logger, options: WorkerProcessOptions): Promise<{ shutdown: ShutdownSequence; worker: Worker; tracing: Tracing }> {
+export async function startWorkerProcess(config: Config, logger: Logger, options: WorkerProcessOptions): Promise<{ shutdown: ShutdownSequence; worker: Worker; tracing: Tracing; connection: NativeConnection }> {
   const piiHashKey = secretPiiHashKey(config); // refused before anything starts
   const log = logger.child({ component: 'worker' });
   installRuntime(logger.level, options);
@@ -56,7 +54,7 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
   await watcher.ready;
   if (models.championVersion === null) log.warn({ model: options.modelName }, 'no champion registered yet: rules score until one is promoted (`mainspring models train --promote`)');
 
-  const connection = options.connection ?? (await NativeConnection.connect(await temporalConnectionOptions(config.temporal)));
+  const connection = await NativeConnection.connect(await temporalConnectionOptions(config.temporal));
   const workflowBundle = await bundleWorkflows(tracing.workflowInterceptorModules);
   const worker = await Worker.create({
     connection,
@@ -101,12 +99,14 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
     .add('close model runtime', () => models.close())
     .add('disconnect producer', () => producer.disconnect())
     .add('close database pool', () => db.close())
-    .add('close Temporal connection', () => (options.connection ? Promise.resolve() : connection.close()))
+    .add('close Temporal connection', () => connection.close())
     // After every step that can still end a span; a tracing handed in by the caller is the caller's to shut down.
     .add('flush traces', () => (options.tracing ? tracing.flush() : tracing.shutdown()))
     .add('close metrics endpoint', () => metricsServer.close());
   log.info({ taskQueues: [TASK_QUEUES.payments, TASK_QUEUES.learning], champion: models.championVersion, metrics: `http://127.0.0.1:${config.metrics.workerPort}/metrics` }, 'worker running');
-  return { shutdown, worker, tracing };
+  // The connection is handed out for a client of the same process (workers/run-process.ts: eager starts); it closes
+  // with the worker, so that client's users stop first.
+  return { shutdown, worker, tracing, connection };
 }
 
 let runtimeInstalled = false;
