@@ -1,7 +1,7 @@
 // Eager workflow start on the real stack: a bridge whose client shares a worker's NativeConnection (as `mainspring
 // run` and `npm start` wire them) gets each saga's first workflow task back in the start response and the approval
-// completes in that one task; a bridge asking for eager starts on a connection without a worker falls back to the
-// task queue, and its sagas still complete on the worker that polls it.
+// completes in that one task; a backlog is drained with plain starts; a bridge asking for eager starts on a
+// connection without a worker falls back to the task queue, and its sagas still complete on the worker that polls it.
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { inArray } from 'drizzle-orm';
@@ -33,6 +33,7 @@ async function counter(registry: Registry, name: string): Promise<number> {
 describe('eager workflow start (bridge and worker on one connection)', () => {
   const { topics, all } = sagaTestTopics('it-eager');
   const otherTopic = uniqueName('it-eager-plain-initiated');
+  const backlogTopic = uniqueName('it-eager-backlog-initiated');
   const taskQueue = uniqueName('it-eager');
   const fixtures = new SagaFixtures('it-eager');
   let kafka: Kafka;
@@ -48,6 +49,7 @@ describe('eager workflow start (bridge and worker on one connection)', () => {
   beforeAll(async () => {
     kafka = testKafka();
     await createTopics(kafka, [...all, otherTopic], 3);
+    await createTopics(kafka, [backlogTopic], 1);
     producer = await connectProducer(kafka);
     db = createDb(stackEnv.databaseUrl, { max: 4 });
     models = new ModelRuntime({ modelName: 'fraud' }); // the rules score: this test is about how sagas start
@@ -70,7 +72,7 @@ describe('eager workflow start (bridge and worker on one connection)', () => {
       await deleteSagaRows(db.db, { payments: fixtures.created.payments, users: fixtures.created.users, workflows: fixtures.created.workflows });
       await db.close();
     }
-    await closeRig({ producer, models, nativeConnections: [shared, workerless], kafka, topics: [...all, otherTopic] });
+    await closeRig({ producer, models, nativeConnections: [shared, workerless], kafka, topics: [...all, otherTopic, backlogTopic] });
   });
 
   async function bridgeOn(connection: NativeConnection, topic: string): Promise<Registry> {
@@ -120,6 +122,17 @@ describe('eager workflow start (bridge and worker on one connection)', () => {
       expect(types.filter((t) => t === WORKFLOW_TASK_COMPLETED)).toHaveLength(1);
       expect(types).not.toContain(ACTIVITY_TASK_SCHEDULED);
     }
+  });
+
+  it('drains a backlog with plain starts: a batch larger than the in-flight bound is not started eagerly', async () => {
+    // Produced before the bridge joins, so its first fetch returns them as one batch (the topic has one partition).
+    const backlog: Array<EventEnvelope<PaymentInitiatedV1>> = [];
+    for (let i = 0; i < 40; i++) backlog.push(fixtures.payment({ userId: await fixtures.benignUser(db.db) }, new Date().toISOString()));
+    await producer.send({ topic: backlogTopic, acks: -1, messages: backlog.map((e) => ({ key: e.subject, value: JSON.stringify(e) })) });
+    const metrics = await bridgeOn(shared, backlogTopic);
+    await decided(backlog);
+    expect(await counter(metrics, 'mainspring_bridge_accepted_total')).toBe(backlog.length);
+    expect(await counter(metrics, 'mainspring_bridge_eager_starts_total')).toBe(0);
   });
 
   it('falls back to the task queue when no worker shares the connection: nothing is eager, every saga completes', async () => {
