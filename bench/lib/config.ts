@@ -1,6 +1,5 @@
 // What one bench run measures and how much: `full` (default, ≤ 10 min on 2 cores) and `quick` (≈ 4 min).
 import { DEFAULT_BRIDGE_OPTIONS } from '../../src/kafka/bridge';
-import type { KafkaHopsOptions } from '../scenarios/kafka-hops';
 
 /**
  * Tasks in flight per partition, for every pipeline of the bench: the bridge's own default, passed to the bridge
@@ -52,6 +51,16 @@ export interface BenchConfig {
   python: boolean;
   /** Write V8 CPU profiles of the worker, bridge and plain consumer (bench/results/profiles-<time>/). */
   cpuProfile: boolean;
+}
+
+/** How much the Kafka hops scenario publishes and round-trips (scenarios/kafka-hops.ts). */
+export interface KafkaHopsOptions {
+  /** Envelopes per publishing run. */
+  envelopes: number;
+  /** Concurrent publishers (≈ sagas finishing at once). */
+  concurrency: number;
+  /** Records of the one-at-a-time produce → consume run. */
+  roundTrips: number;
 }
 
 export function benchConfig(mode: 'full' | 'quick', overrides: Partial<BenchConfig> = {}): BenchConfig {

@@ -7,17 +7,10 @@ import { randomUUID } from 'node:crypto';
 import type { Kafka, Producer } from 'kafkajs';
 import { createEvent, paymentScoredV1 } from '../../schemas';
 import { connectProducer, publishEvents } from '../../src/kafka/producer';
+import type { KafkaHopsOptions } from '../lib/config';
 import { checkAborted, type BenchContext } from '../lib/context';
 import { ratio, summarize } from '../lib/stats';
 
-export interface KafkaHopsOptions {
-  /** Envelopes per publishing run. */
-  envelopes: number;
-  /** Concurrent publishers (≈ sagas finishing at once). */
-  concurrency: number;
-  /** Records of the one-at-a-time produce → consume run. */
-  roundTrips: number;
-}
 
 function envelope(i: number, run: string) {
   return createEvent(paymentScoredV1, {
