@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { createKafka, ensureTopics } from '../../src/kafka/client';
 import { projectRoot } from '../../src/config/project-root';
 import { toolPaths } from '../../src/stack/paths';
 import { clearStaleStack, StackBusyError, startThrowawayStack, type ThrowawayStack } from '../../src/stack/throwaway';
@@ -30,7 +31,31 @@ export default async function globalSetup(): Promise<void> {
   for (const name of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'KAFKA_BROKERS', 'DATABASE_URL', 'KAFKA_PARTITIONS', 'MAINSPRING_PII_HASH_KEY'] as const) {
     process.env[name] = throwaway.env[name];
   }
+  await warmGroupCoordinator(throwaway.env.KAFKA_BROKERS!.split(','));
   process.env.MAINSPRING_TEMPORAL_CLI = toolPaths(root).temporalCli;
   if (throwaway.endpoints.temporalUi) process.env.MAINSPRING_TEMPORAL_UI = throwaway.endpoints.temporalUi;
   process.stderr.write(`[test stack] up in ${((Date.now() - started) / 1000).toFixed(1)} s (home ${throwaway.home})\n`);
+}
+
+/**
+ * Joins one consumer group before any test runs: the first join on a fresh broker creates __consumer_offsets and
+ * loads its coordinators, and tests whose groups met that state (two bridges joining at once) waited minutes for
+ * their first partition. Bounded; a broker that is slow here is left to the tests.
+ */
+async function warmGroupCoordinator(brokers: string[]): Promise<void> {
+  const kafka = createKafka({ brokers, clientId: 'mainspring-test-setup', ssl: false, sasl: undefined });
+  const topic = 'mainspring-test-warm-up';
+  await ensureTopics(kafka, [topic], 1);
+  const consumer = kafka.consumer({ groupId: 'mainspring-test-warm-up' });
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic] });
+    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    await consumer.run({ eachMessage: async () => undefined });
+    let bound: NodeJS.Timeout | undefined;
+    await Promise.race([joined, new Promise((resolve) => (bound = setTimeout(resolve, 60_000)))]);
+    clearTimeout(bound);
+  } finally {
+    await consumer.disconnect();
+  }
 }

@@ -104,6 +104,22 @@ describe('scale-out: two bridges and two workers', () => {
     return { bridge, metrics };
   }
 
+  async function bridgeProgress(aMetrics: Registry, bMetrics: Registry) {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const [group] = (await admin.describeGroups([groupId])).groups;
+      return {
+        acceptedA: await metricSum(aMetrics, 'mainspring_bridge_accepted_total'),
+        consumedA: await metricSum(aMetrics, 'mainspring_bridge_consumed_total'),
+        consumedB: await metricSum(bMetrics, 'mainspring_bridge_consumed_total'),
+        group: { state: group.state, members: group.members.map((m) => m.clientId) },
+      };
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   /** Partitions whose committed offset is not yet their end offset (empty = everything committed). */
   async function uncommitted(): Promise<string[]> {
     const admin = kafka.admin();
@@ -124,7 +140,8 @@ describe('scale-out: two bridges and two workers', () => {
     await burst(1, 3);
     // Bridge A leaves while the stream is in flight: its partitions move to B (rebalance), uncommitted work is redone.
     // Generous: two members joining at once can hold the group in a rebalance up to kafkajs' rebalanceTimeout (60 s).
-    await eventually(() => metricSum(a.metrics, 'mainspring_bridge_accepted_total'), (n) => n > 0, { what: 'bridge A accepting', timeoutMs: 180_000 });
+    // The value says, should this time out, whether A read anything and what the group looked like.
+    await eventually(() => bridgeProgress(a.metrics, b.metrics), (p) => p.acceptedA > 0, { what: 'bridge A accepting', timeoutMs: 180_000, intervalMs: 1_000 });
     await burst(2, 3);
     await a.bridge.stop();
     await burst(3, 3);
