@@ -9,10 +9,11 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { and, asc, count, eq, inArray, sql } from 'drizzle-orm';
 import type { Kafka, KafkaMessage } from 'kafkajs';
-import { parseEvent, type PaymentInitiatedV1 } from '../schemas';
+import type { PaymentInitiatedV1 } from '../schemas';
 import type { Db } from '../src/db/client';
 import { compensationLedger, decision, featureLog, label, replayBadEvent, replayDecision, replayReport, riskAdjustment, userRiskProfile } from '../src/db/schema';
 import { FEATURE_SPEC_VERSION, isLateEvent, VELOCITY_WINDOW_MS } from '../src/features/payment-features';
+import { decodeRecord } from '../src/kafka/cloudevents-binding';
 import { getVersion } from '../src/model/registry';
 import { ModelRuntime } from '../src/model/runtime';
 import type { Logger } from '../src/observability/logger';
@@ -97,7 +98,7 @@ function classify(m: KafkaMessage): Classified {
   const offset = Number(m.offset);
   if (m.value === null) return { ok: 'skip', offset }; // a tombstone deletes, it carries no event
   if (m.key === null || m.key.length === 0) return { ok: false, offset, code: 'MISSING_KEY', reason: 'record has no key (the key is the event subject)' };
-  const parsed = parseEvent(m.value);
+  const parsed = decodeRecord(m);
   if (!parsed.ok) return { ok: false, offset, code: parsed.code, reason: parsed.path ? `${parsed.message} (${parsed.path})` : parsed.message };
   if (parsed.type !== 'payments.initiated') return { ok: false, offset, code: 'ROUTE_MISMATCH', reason: `type ${parsed.type} is not a payment` };
   const payment = parsed.data as PaymentInitiatedV1;

@@ -86,7 +86,8 @@ export type ContractCatalog = Pick<ContractRegistry, 'get' | 'latest' | 'types' 
 const MAX_REASON_CHARS = 512;
 const MAX_PATH_CHARS = 256;
 
-function fail(code: EventErrorCode, message: string, path?: string): ParseFailure {
+/** A coded failure with its reason and path made safe for Kafka headers and log lines (see printable). */
+export function parseFailure(code: EventErrorCode, message: string, path?: string): ParseFailure {
   const reason = printable(message, MAX_REASON_CHARS);
   return path === undefined ? { ok: false, code, message: reason } : { ok: false, code, message: reason, path: printable(path, MAX_PATH_CHARS) };
 }
@@ -183,43 +184,35 @@ export class ContractRegistry<M extends object = Record<string, unknown>> {
    * throws. Hot path of the bridge: schemas are built at import and compiled on first use, nothing per call.
    */
   parseEvent(raw: unknown, options?: ParseOptions): ParseResult<M> {
-    const maxBytes = options?.maxBytes ?? DEFAULT_MAX_EVENT_BYTES;
     let value: unknown = raw;
-    if (typeof raw === 'string') {
-      // UTF-8 needs ≥ 1 byte per UTF-16 unit and ≤ 3: only count bytes when the length alone cannot decide.
-      if (raw.length > maxBytes || (raw.length * 3 > maxBytes && Buffer.byteLength(raw, 'utf8') > maxBytes)) {
-        return fail('TOO_LARGE', `event is larger than ${maxBytes} bytes`);
-      }
-      value = parseJson(raw);
-    } else if (raw instanceof Uint8Array) {
-      if (raw.byteLength > maxBytes) return fail('TOO_LARGE', `event is ${raw.byteLength} bytes, limit is ${maxBytes}`);
-      if (!isUtf8(raw)) return fail('NOT_JSON', 'event is not valid UTF-8');
-      value = parseJson(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8'));
+    if (typeof raw === 'string' || raw instanceof Uint8Array) {
+      const read = readJson(raw, options?.maxBytes ?? DEFAULT_MAX_EVENT_BYTES, 'event');
+      if (!read.ok) return read;
+      value = read.value;
     }
-    if (value instanceof JsonError) return fail('NOT_JSON', `event is not JSON: ${value.message}`);
 
     const env = envelopeParser().safeParse(value);
     if (!env.success) {
       const { message, path } = describeIssues(env.error.issues, []);
-      return fail('ENVELOPE_INVALID', message, path);
+      return parseFailure('ENVELOPE_INVALID', message, path);
     }
     const envelope = env.data;
     const { type, version } = parseDataschema(envelope.dataschema);
     const entry = this.entries.get(type);
-    if (entry === undefined) return fail('UNKNOWN_TYPE', `type: no contract for "${type}"`, 'type');
+    if (entry === undefined) return parseFailure('UNKNOWN_TYPE', `type: no contract for "${type}"`, 'type');
     const contract = entry.byVersion[version];
     if (contract === undefined) {
-      return fail('UNKNOWN_VERSION', `dataschema: ${type} has no version ${version} (latest is ${entry.latest.version})`, 'dataschema');
+      return parseFailure('UNKNOWN_VERSION', `dataschema: ${type} has no version ${version} (latest is ${entry.latest.version})`, 'dataschema');
     }
 
     const parsed = compiledSchema(entry, version).safeParse(envelope.data);
     if (!parsed.success) {
       const { message, path } = describeIssues(parsed.error.issues, ['data']);
-      return fail('CONTRACT_VIOLATION', `${contract.dataschema} ${message}`, path);
+      return parseFailure('CONTRACT_VIOLATION', `${contract.dataschema} ${message}`, path);
     }
     let data = parsed.data as Record<string, unknown>;
     if (envelope.subject !== data[contract.subjectField]) {
-      return fail('CONTRACT_VIOLATION', `subject: must equal data.${contract.subjectField} (the partition key of ${type})`, 'subject');
+      return parseFailure('CONTRACT_VIOLATION', `subject: must equal data.${contract.subjectField} (the partition key of ${type})`, 'subject');
     }
 
     for (let v = version; v < entry.latest.version; v++) {
@@ -228,12 +221,12 @@ export class ContractRegistry<M extends object = Record<string, unknown>> {
       try {
         upcast = (entry.upcasters[v] as Upcaster).up(data, envelope);
       } catch (err) {
-        return fail('UPCAST_FAILED', `upcaster ${type} v${v} → v${v + 1} threw: ${err instanceof Error ? err.message : String(err)}`);
+        return parseFailure('UPCAST_FAILED', `upcaster ${type} v${v} → v${v + 1} threw: ${err instanceof Error ? err.message : String(err)}`);
       }
       const checked = compiledSchema(entry, v + 1).safeParse(upcast);
       if (!checked.success) {
         const { message, path } = describeIssues(checked.error.issues, ['data']);
-        return fail('UPCAST_FAILED', `upcaster ${type} v${v} → v${v + 1} produced invalid ${next.dataschema}: ${message}`, path);
+        return parseFailure('UPCAST_FAILED', `upcaster ${type} v${v} → v${v + 1} produced invalid ${next.dataschema}: ${message}`, path);
       }
       data = checked.data as Record<string, unknown>;
     }
@@ -244,6 +237,27 @@ export class ContractRegistry<M extends object = Record<string, unknown>> {
     if (version !== entry.latest.version) result.dataschema = entry.latest.dataschema;
     return { ok: true, type, version, envelope: result, data } as ParseSuccess<M>;
   }
+}
+
+/**
+ * UTF-8 JSON text or bytes → the parsed value, or TOO_LARGE / NOT_JSON naming `what` ("event", "data"). The byte
+ * limit is checked before anything is decoded.
+ */
+export function readJson(raw: string | Uint8Array, maxBytes: number, what: string): { ok: true; value: unknown } | ParseFailure {
+  let value: unknown;
+  if (typeof raw === 'string') {
+    // UTF-8 needs ≥ 1 byte per UTF-16 unit and ≤ 3: only count bytes when the length alone cannot decide.
+    if (raw.length > maxBytes || (raw.length * 3 > maxBytes && Buffer.byteLength(raw, 'utf8') > maxBytes)) {
+      return parseFailure('TOO_LARGE', `${what} is larger than ${maxBytes} bytes`);
+    }
+    value = parseJson(raw);
+  } else {
+    if (raw.byteLength > maxBytes) return parseFailure('TOO_LARGE', `${what} is ${raw.byteLength} bytes, limit is ${maxBytes}`);
+    if (!isUtf8(raw)) return parseFailure('NOT_JSON', `${what} is not valid UTF-8`);
+    value = parseJson(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8'));
+  }
+  if (value instanceof JsonError) return parseFailure('NOT_JSON', `${what} is not JSON: ${value.message}`);
+  return { ok: true, value };
 }
 
 /** Marks a JSON.parse failure without throwing through the hot path's callers. */

@@ -7,11 +7,11 @@
 // validation): the latter two give the raw kafkajs consume rate next to the bridge's accept rate.
 import type { EachBatchPayload } from 'kafkajs';
 import { createActivities, type PaymentSagaActivities } from '../../activities';
-import { parseEvent } from '../../schemas';
 import type { PaymentInitiatedV1 } from '../../schemas/events/payment-initiated.v1';
 import { loadConfig, secretPiiHashKey } from '../../src/config/env';
 import { createDb } from '../../src/db/client';
 import { createKafka } from '../../src/kafka/client';
+import { decodeRecord } from '../../src/kafka/cloudevents-binding';
 import { KeyedScheduler } from '../../src/kafka/keyed-scheduler';
 import { connectProducer } from '../../src/kafka/producer';
 import { startAliasWatcher } from '../../src/model/alias-watcher';
@@ -67,7 +67,7 @@ childMain(async () => {
     let lastBeat = Date.now();
     for (const message of batch.messages) {
       if (!isRunning() || isStale()) break;
-      const parsed = message.value ? parseEvent(message.value) : null;
+      const parsed = message.value ? decodeRecord(message) : null;
       if (!parsed?.ok || parsed.type !== 'payments.initiated') {
         failed++;
         continue;
@@ -95,7 +95,7 @@ childMain(async () => {
     started(nowMs());
     if (options.mode === 'validate') {
       for (const message of batch.messages) {
-        const parsed = message.value ? parseEvent(message.value) : null;
+        const parsed = message.value ? decodeRecord(message) : null;
         if (!parsed?.ok) failed++;
       }
     }

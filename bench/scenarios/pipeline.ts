@@ -5,6 +5,7 @@
 // seed, so no two share a payment, and starts from an empty pipeline (the previous run's payments all scored).
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import type { Pool } from 'pg';
+import { decodeRecord } from '../../src/kafka/cloudevents-binding';
 import { liveSyntheticPayments, paced, syntheticPaymentEvent } from '../../src/kafka/synthetic-stream';
 import { eventsFor, ratesAtFractions } from '../lib/ceiling';
 import { POPULATION_SEED } from '../lib/config';
@@ -76,14 +77,12 @@ export class ScoredProbe {
         const at = Date.now();
         for (const m of batch.messages) {
           if (!m.value) continue;
-          try {
-            const id = (JSON.parse(m.value.toString('utf8')) as { data?: { paymentId?: string } }).data?.paymentId;
-            if (id && !this.arrivals.has(id)) {
-              this.arrivals.set(id, at);
-              this.waiters.get(id)?.();
-            }
-          } catch {
-            // not ours
+          // Either CloudEvents mode (MAINSPRING_CLOUDEVENTS_MODE of the worker); a record that is not ours is skipped.
+          const decoded = decodeRecord(m);
+          const id = decoded.ok ? (decoded.data as { paymentId?: unknown }).paymentId : undefined;
+          if (typeof id === 'string' && !this.arrivals.has(id)) {
+            this.arrivals.set(id, at);
+            this.waiters.get(id)?.();
           }
         }
       },

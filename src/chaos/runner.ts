@@ -8,6 +8,7 @@ import { createDb, type DbHandle } from '../db/client';
 import { ensureLearningLoop } from '../demo/run-demo';
 import { seedRiskProfiles } from '../demo/seed';
 import { createKafka } from '../kafka/client';
+import { decodeRecord, recordEventId } from '../kafka/cloudevents-binding';
 import { DLQ_HEADERS } from '../kafka/dlq';
 import { connectProducer } from '../kafka/producer';
 import { dlqTopic, TOPICS } from '../kafka/topics';
@@ -23,7 +24,7 @@ import { ManagedChild } from './children';
 import { buildRecords, CHAOS_INDEX_HEADER, type ChaosRecord } from './events';
 import { checkInvariants, type ChaosObservations, type CommitSample, type InvariantReport, type LearningObservation } from './invariants';
 import { planFaults, planStream, REJECT_NOTIFICATIONS_MS, type FaultKind, type PlannedFault } from './schedule';
-import { headerString, readTopicSnapshot } from '../kafka/topic-snapshot';
+import { headerString, readTopicSnapshot, type TopicRecord } from '../kafka/topic-snapshot';
 
 export interface ChaosOptions {
   seed: number;
@@ -312,10 +313,11 @@ async function rejectFraudCaseNotifications(db: DbHandle, reject: boolean): Prom
   await db.pool.query(`create trigger chaos_reject_fraud_case before insert on notification for each row when (new.kind = 'fraud-case') execute function chaos_reject_fraud_case()`);
 }
 
-/** Payment id and envelope id of a record of one of the saga's topics. */
-function paymentEventRef(r: { value: Buffer | null }): { paymentId: string; eventId: string } {
-  const e = JSON.parse(r.value?.toString() ?? '{}') as { id?: string; data?: { paymentId?: string } };
-  return { paymentId: e.data?.paymentId ?? '?', eventId: e.id ?? '?' };
+/** Payment id and envelope id of a record of one of the saga's topics, in whichever CloudEvents mode it was written. */
+function paymentEventRef(r: TopicRecord): { paymentId: string; eventId: string } {
+  const decoded = decodeRecord(r);
+  const paymentId = decoded.ok ? (decoded.data as { paymentId?: unknown }).paymentId : undefined;
+  return { paymentId: typeof paymentId === 'string' ? paymentId : '?', eventId: recordEventId(r) ?? '?' };
 }
 
 /** Every second: the group's committed offsets, then the DLQ's end offsets (in that order; see invariants.ts). */
@@ -440,10 +442,7 @@ async function collect(o: {
     decisions: decisions.map((d) => ({ paymentId: d.payment_id, workflowId: d.workflow_id, status: d.status, compensations: d.compensations.map((c) => c.step) })),
     holds: holds.map((h) => ({ paymentId: h.payment_id, status: h.status })),
     notifications: notifications.map((n) => ({ paymentId: n.payment_id, kind: n.kind })),
-    flagged: flagged.map((r) => {
-      const e = JSON.parse(r.value?.toString() ?? '{}') as { id?: string; data?: { paymentId?: string } };
-      return { paymentId: e.data?.paymentId ?? '?', eventId: e.id ?? '?', at: r.timestamp === undefined ? undefined : Number(r.timestamp), where: `${r.partition}/${r.offset}` };
-    }),
+    flagged: flagged.map((r) => ({ ...paymentEventRef(r), at: r.timestamp === undefined ? undefined : Number(r.timestamp), where: `${r.partition}/${r.offset}` })),
     scored: scored.map(paymentEventRef),
     retracted: retracted.map(paymentEventRef),
     requireCompensation: o.requireCompensation,

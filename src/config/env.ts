@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { CLOUDEVENTS_MODES, DEFAULT_CLOUDEVENTS_MODE, type CloudEventsMode } from '../kafka/cloudevents-binding';
 import { databaseUrlTlsProblems, unreadableFile, withDatabaseCa } from '../security/connection-files';
 import { CodecKeyError, parseCodecKeys, type CodecKey } from '../security/payload-codec';
 
@@ -38,6 +39,12 @@ const envSchema = z.object({
   KAFKA_SSL_CERT_FILE: optionalString,
   KAFKA_SSL_KEY_FILE: optionalString,
   KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(6),
+  /** How mainspring writes the events it emits (CloudEvents Kafka binding); the bridge reads both modes either way. */
+  MAINSPRING_CLOUDEVENTS_MODE: optionalString.pipe(
+    z
+      .enum(CLOUDEVENTS_MODES, { error: (issue) => `must be ${CLOUDEVENTS_MODES.map((m) => `"${m}"`).join(' or ')}, got ${JSON.stringify(issue.input)}` })
+      .default(DEFAULT_CLOUDEVENTS_MODE),
+  ),
   DATABASE_URL: optionalString,
   DATABASE_SSL_CA_FILE: optionalString,
   /** Temporal payload encryption keys `id:<base64 32 bytes>,…` (first encrypts, all decrypt); off when unset. */
@@ -86,6 +93,8 @@ export interface Config {
     clientId: string;
     external: boolean;
     partitions: number;
+    /** How the events mainspring emits are written: structured (JSON envelope as the value) or binary (`ce_` headers). */
+    cloudEventsMode: CloudEventsMode;
     ssl: boolean;
     sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
     /** PEM files for SSL (a private CA, a client certificate); any of them turns ssl on. */
@@ -184,6 +193,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, projectRoot 
       clientId: env.KAFKA_CLIENT_ID,
       external: env.KAFKA_BROKERS !== undefined,
       partitions: env.KAFKA_PARTITIONS,
+      cloudEventsMode: env.MAINSPRING_CLOUDEVENTS_MODE,
       ssl: env.KAFKA_SSL === 'true' || kafkaTls !== undefined,
       sasl,
       tls: kafkaTls,

@@ -3,12 +3,13 @@ import type { Client } from '@temporalio/client';
 import { WorkflowIdReusePolicy, type SearchAttributePair } from '@temporalio/common';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { parseEvent, type MainspringEvent } from '../../schemas';
+import type { MainspringEvent } from '../../schemas';
 import type { Logger } from '../observability/logger';
 import { inConsumerSpan, markActiveSpan, SPAN_ATTRIBUTES } from '../observability/trace-context';
 import type { BridgedEvent, KafkaCoordinates } from '../temporal/bridged-event';
 import { classifyStartFailure, describeError } from '../temporal/errors';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
+import { decodeRecord } from './cloudevents-binding';
 import { sendToDlq } from './dlq';
 import { KeyedScheduler } from './keyed-scheduler';
 import { OffsetTracker } from './offset-tracker';
@@ -199,7 +200,7 @@ export class Bridge {
   private validate(route: Route, message: KafkaMessage): { ok: true; event: MainspringEvent } | { ok: false; code: string; message: string; path?: string } {
     if (message.key === null || message.key.length === 0) return { ok: false, code: 'MISSING_KEY', message: 'record has no key (the key is the event subject)' };
     if (message.value === null) return { ok: false, code: 'NOT_JSON', message: 'record has no value (tombstone)' };
-    const parsed = parseEvent(message.value, { maxBytes: this.options.maxEventBytes });
+    const parsed = decodeRecord(message, { maxBytes: this.options.maxEventBytes });
     if (!parsed.ok) return { ok: false, code: parsed.code, message: parsed.message, path: parsed.path };
     if (parsed.type !== route.eventType) {
       return { ok: false, code: 'ROUTE_MISMATCH', message: `type ${parsed.type} is not carried on this topic (expects ${route.eventType})` };

@@ -1,5 +1,5 @@
 import type { IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { parseEvent } from '../../schemas';
+import { decodeRecord, encodeRecord, recordEventId } from './cloudevents-binding';
 import { headerString, readTopicSnapshot, type TopicRecord } from './topic-snapshot';
 import { dlqTopic } from './topics';
 
@@ -67,8 +67,10 @@ export interface DlqRecord {
   key: string | null;
   value: Buffer | null;
   headers: IHeaders;
+  /** The original record's timestamp (kept by sendToDlq): an event without `time` takes it. */
+  timestamp?: string;
   letter: DeadLetter;
-  /** The event id when the value is JSON with an `id` (for `--ids` filtering). */
+  /** The event id when the record has one (`ce_id` header or JSON `id`; for `--ids` filtering). */
   eventId?: string;
 }
 
@@ -79,19 +81,15 @@ export async function readDlq(kafka: Kafka, topic: string, timeoutMs = 30_000): 
 }
 
 function toDlqRecord(message: TopicRecord): DlqRecord {
-  let eventId: string | undefined;
-  try {
-    const id = (JSON.parse(message.value?.toString() ?? '') as { id?: unknown }).id;
-    if (typeof id === 'string') eventId = id;
-  } catch {
-    // not JSON: cannot be filtered by id
-  }
+  // Without a readable id (not JSON, no ce_id) a record cannot be filtered by id.
+  const eventId = recordEventId(message);
   return {
     partition: message.partition,
     offset: message.offset,
     key: message.key?.toString() ?? null,
     value: message.value,
     headers: message.headers,
+    timestamp: message.timestamp,
     letter: readDeadLetter(message) ?? { code: 'UNKNOWN', message: 'record has no mainspring DLQ headers', origin: { topic: '', partition: -1, offset: '' }, firstFailureAt: '' },
     eventId,
   };
@@ -109,23 +107,20 @@ export interface ReplayOutcome {
 export async function replayDlq(producer: Producer, records: readonly DlqRecord[], options: { maxEventBytes?: number } = {}): Promise<ReplayOutcome> {
   const outcome: ReplayOutcome = { replayed: [], stillInvalid: [] };
   for (const record of records) {
-    const parsed = parseEvent(record.value ?? Buffer.alloc(0), { maxBytes: options.maxEventBytes });
+    // The original headers tell the content mode (binary, structured, plain) as they told the bridge.
+    const parsed = decodeRecord({ key: record.key, value: record.value ?? Buffer.alloc(0), headers: record.headers, timestamp: record.timestamp }, { maxBytes: options.maxEventBytes });
     if (!parsed.ok) {
       outcome.stillInvalid.push({ partition: record.partition, offset: record.offset, code: parsed.code, message: parsed.message });
       continue;
     }
     const topic = record.letter.origin.topic;
     const replayCount = Number(headerString(record.headers, DLQ_HEADERS.replayCount) ?? 0) + 1;
+    // Sent back complete (defaults filled in, upcast), in structured mode whatever mode it arrived in.
+    const replayed = encodeRecord({ ...parsed.envelope, data: parsed.data }, 'structured');
     await producer.send({
       topic,
       acks: -1,
-      messages: [
-        {
-          key: parsed.envelope.subject,
-          value: JSON.stringify({ ...parsed.envelope, data: parsed.data }),
-          headers: { [DLQ_HEADERS.replayCount]: String(replayCount), [DLQ_HEADERS.firstFailureAt]: record.letter.firstFailureAt },
-        },
-      ],
+      messages: [{ ...replayed, headers: { ...replayed.headers, [DLQ_HEADERS.replayCount]: String(replayCount), [DLQ_HEADERS.firstFailureAt]: record.letter.firstFailureAt } }],
     });
     outcome.replayed.push({ eventId: parsed.envelope.id, topic });
   }

@@ -1,18 +1,23 @@
 import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import type { EventEnvelope } from '../../schemas';
 import { traceHeaders } from '../observability/trace-context';
+import { DEFAULT_CLOUDEVENTS_MODE, encodeRecord, type CloudEventsMode } from './cloudevents-binding';
 
 /**
  * An idempotent producer (no duplicates from its own retries, order kept per partition). One per process,
  * shared by the bridge's DLQ writes and the activities that publish events.
  */
-export async function connectProducer(kafka: Kafka): Promise<Producer> {
+export async function connectProducer(kafka: Kafka, options: { cloudEventsMode?: CloudEventsMode } = {}): Promise<Producer> {
   // One request in flight per broker: kafkajs's idempotent producer keeps sequence numbers in order only so. Sends
   // made meanwhile are coalesced into the next request instead (coalescerOf), which is where throughput comes from.
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   await producer.connect();
+  if (options.cloudEventsMode !== undefined) cloudEventsModes.set(producer, options.cloudEventsMode);
   return producer;
 }
+
+/** How each producer writes envelopes (publishEvents); structured unless connectProducer was told otherwise. */
+const cloudEventsModes = new WeakMap<Producer, CloudEventsMode>();
 
 interface Outgoing {
   topic: string;
@@ -150,9 +155,13 @@ export async function publishEvents(producer: Producer, topic: string, envelopes
 
 async function sendEnvelopes(producer: Producer, topic: string, envelopes: ReadonlyArray<EventEnvelope<unknown>>): Promise<void> {
   // The active span's context (an activity's, when tracing is on) travels along: consumers continue the same trace.
-  const headers = { 'content-type': 'application/cloudevents+json', ...traceHeaders() };
+  const trace = traceHeaders();
+  const mode = cloudEventsModes.get(producer) ?? DEFAULT_CLOUDEVENTS_MODE;
   await coalescerOf(producer).send(
     topic,
-    envelopes.map((e) => ({ key: e.subject, value: JSON.stringify(e), headers })),
+    envelopes.map((e) => {
+      const record = encodeRecord(e, mode);
+      return { ...record, headers: { ...record.headers, ...trace } };
+    }),
   );
 }

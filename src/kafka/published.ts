@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
+import { CE_HEADER_PREFIX } from './cloudevents-binding';
+import { headerString } from './topic-snapshot';
 
 /**
  * Is an envelope with this id already on `topic`, written at or after `sinceMs`? Reads every partition from the
@@ -24,6 +26,7 @@ export async function publishedSince(kafka: Kafka, topic: string, eventId: strin
   }
   if (ranges.length === 0) return false;
   const needle = Buffer.from(`"id":"${eventId}"`);
+  const idHeader = `${CE_HEADER_PREFIX}id`;
   const pending = new Set(ranges.map((r) => r.partition));
   const consumer = kafka.consumer({ groupId: `mainspring-publish-check-${randomUUID()}`, maxWaitTimeInMs: 200 });
   await consumer.connect();
@@ -46,7 +49,8 @@ export async function publishedSince(kafka: Kafka, topic: string, eventId: strin
         eachMessage: async ({ partition, message }) => {
           const range = ranges.find((r) => r.partition === partition);
           if (!range || BigInt(message.offset) < range.from) return;
-          if (message.value?.includes(needle)) return done(true);
+          // Structured mode carries the id in the value, binary mode in the ce_id header (CloudEventsMode).
+          if (message.value?.includes(needle) || headerString(message.headers, idHeader) === eventId) return done(true);
           if (BigInt(message.offset) >= range.to - 1n) pending.delete(partition);
           if (pending.size === 0) done(false);
         },

@@ -39,6 +39,13 @@ describe('loadConfig', () => {
     }
   });
 
+  it('writes emitted events in structured CloudEvents mode unless MAINSPRING_CLOUDEVENTS_MODE says binary, and names a bad value', () => {
+    expect(loadConfig({}, '/repo').kafka.cloudEventsMode).toBe('structured');
+    expect(loadConfig({ MAINSPRING_CLOUDEVENTS_MODE: '' }, '/repo').kafka.cloudEventsMode).toBe('structured');
+    expect(loadConfig({ MAINSPRING_CLOUDEVENTS_MODE: ' binary ' }, '/repo').kafka.cloudEventsMode).toBe('binary');
+    expect(() => loadConfig({ MAINSPRING_CLOUDEVENTS_MODE: 'avro' }, '/repo')).toThrow('MAINSPRING_CLOUDEVENTS_MODE: must be "structured" or "binary", got "avro"');
+  });
+
   it('refuses half-configured TLS and SASL', () => {
     expect(() => loadConfig({ TEMPORAL_TLS_CERT: '/c.pem' })).toThrow(/TEMPORAL_TLS_KEY/);
     expect(() => loadConfig({ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u' })).toThrow(/KAFKA_SASL_PASSWORD/);
