@@ -48,7 +48,7 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
   const tracing = options.tracing ?? createTracing({ serviceName: SERVICE_NAMES.worker, env: process.env, serviceVersion: process.env.MAINSPRING_CODE_VERSION, logger: log });
   // One client for the producer, the publish checks of retried effects and the replay jobs' range reads.
   const kafka = createKafka(config.kafka);
-  const producer = await connectProducer(kafka);
+  const producer = await connectProducer(kafka, { cloudEventsMode: config.kafka.cloudEventsMode });
   const models = new ModelRuntime({ modelName: options.modelName, logger: log.child({ component: 'model-runtime' }), observer: modelMetrics.scoring(options.modelName) });
   const watcher = startAliasWatcher(models, createRegistryAliasSource(db.db, options.modelName), { logger: log });
   await watcher.ready;

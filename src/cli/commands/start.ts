@@ -80,7 +80,7 @@ export function registerStartCommand(program: Command): void {
         return;
       }
 
-      const producer = await connectProducer(createKafka(config.kafka));
+      const producer = await connectProducer(createKafka(config.kafka), { cloudEventsMode: config.kafka.cloudEventsMode });
       shutdown.add('disconnect demo producer', () => producer.disconnect());
       const counters: StreamCounters = { payments: 0, labels: 0, fraudLabels: 0, driftStarted: false };
       const since = new Date();
