@@ -3,11 +3,12 @@ import type { Config } from '../src/config/env';
 import { ShutdownSequence } from '../src/lifecycle/shutdown';
 import type { Logger } from '../src/observability/logger';
 import { temporalDataConverter } from '../src/temporal/client';
-import { startBridgeProcess, type BridgeProcessOptions, type RunningProcess } from './bridge-process';
-import { startWorkerProcess, type WorkerProcessOptions } from './worker-process';
+import { assertPortsFree, type PortClaim } from '../src/stack/ports';
+import { bridgePortClaims, startBridgeProcess, type BridgeProcessOptions, type RunningProcess } from './bridge-process';
+import { startWorkerProcess, workerPortClaims, type WorkerProcessOptions } from './worker-process';
 
 export interface RunProcessOptions extends WorkerProcessOptions {
-  bridge?: Omit<BridgeProcessOptions, 'temporal' | 'tracing'>;
+  bridge?: Omit<BridgeProcessOptions, 'temporal' | 'tracing' | 'onFatal'>;
 }
 
 /**
@@ -18,7 +19,13 @@ export interface RunProcessOptions extends WorkerProcessOptions {
  * Shutdown order: bridge (no new workflows; accepted offsets committed) → worker (running tasks finish, then the
  * connection closes).
  */
+/** Every port of the combined process (the worker's and the bridge's), so one check before the worker starts names them all. */
+export function runPortClaims(config: Config, options: Pick<RunProcessOptions, 'sdkMetricsPort'>): PortClaim[] {
+  return [...workerPortClaims(config, options), ...bridgePortClaims(config)];
+}
+
 export async function startRunProcess(config: Config, logger: Logger, options: RunProcessOptions): Promise<RunningProcess> {
+  await assertPortsFree(runPortClaims(config, options), 'mainspring run');
   // The worker first: it installs the SDK runtime (logging, metrics) before any native connection exists.
   const worker = await startWorkerProcess(config, logger, options);
   const client = new Client({
@@ -27,7 +34,7 @@ export async function startRunProcess(config: Config, logger: Logger, options: R
     dataConverter: temporalDataConverter(config.temporal),
     interceptors: worker.tracing.clientInterceptors(),
   });
-  const bridge = await startBridgeProcess(config, logger, { eagerStart: true, ...options.bridge, temporal: client, tracing: worker.tracing }).catch(async (err: unknown) => {
+  const bridge = await startBridgeProcess(config, logger, { eagerStart: true, ...options.bridge, temporal: client, tracing: worker.tracing, onFatal: options.onFatal }).catch(async (err: unknown) => {
     await worker.shutdown.run('bridge failed to start');
     throw err;
   });

@@ -7,7 +7,7 @@ import { createDb } from '../src/db/client';
 import { currentLearningPhases, latestDriftReports } from '../src/db/learning-state';
 import { createKafka } from '../src/kafka/client';
 import { connectProducer } from '../src/kafka/producer';
-import { ShutdownSequence } from '../src/lifecycle/shutdown';
+import { ShutdownSequence, type OnFatal } from '../src/lifecycle/shutdown';
 import { startAliasWatcher } from '../src/model/alias-watcher';
 import { LearningComputeThread } from '../src/model/compute-pool';
 import { createRegistryAliasSource } from '../src/model/registry';
@@ -17,6 +17,7 @@ import { createMetricsRegistry, METRIC_PREFIXES, metricsHost, serveMetrics } fro
 import { createModelMetrics } from '../src/observability/model-metrics';
 import { createTracing, SERVICE_NAMES, type Tracing } from '../src/observability/tracing';
 import { temporalConnectionOptions, temporalDataConverter } from '../src/temporal/client';
+import { assertPortsFree, type PortClaim } from '../src/stack/ports';
 import { TASK_QUEUES } from '../src/temporal/task-queues';
 import { bundleWorkflows } from './bundle-workflows';
 
@@ -26,6 +27,17 @@ export interface WorkerProcessOptions {
   sdkMetricsPort?: number;
   /** Tracing of workflows and activities; default from the OTEL_* variables (off when none is set). */
   tracing?: Tracing;
+  /** Told when a worker crashes after start; without it the worker runs its own shutdown. */
+  onFatal?: OnFatal;
+}
+
+/** The ports the worker process listens on, checked before anything starts. */
+export function workerPortClaims(config: Config, options: Pick<WorkerProcessOptions, 'sdkMetricsPort'>): PortClaim[] {
+  const host = metricsHost(process.env);
+  return [
+    { port: config.metrics.workerPort, component: 'the worker metrics endpoint', envVar: 'MAINSPRING_WORKER_METRICS_PORT', host },
+    ...(options.sdkMetricsPort ? [{ port: options.sdkMetricsPort, component: 'the Temporal SDK metrics endpoint', envVar: 'MAINSPRING_WORKER_SDK_METRICS_PORT', host }] : []),
+  ];
 }
 
 const TEMPORAL_LOG_LEVELS: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR' };
@@ -39,6 +51,8 @@ const TEMPORAL_LOG_LEVELS: Record<string, LogLevel> = { trace: 'TRACE', debug: '
 export async function startWorkerProcess(config: Config, logger: Logger, options: WorkerProcessOptions): Promise<{ shutdown: ShutdownSequence; worker: Worker; tracing: Tracing; connection: NativeConnection }> {
   const piiHashKey = secretPiiHashKey(config); // refused before anything starts
   const log = logger.child({ component: 'worker' });
+  // Both metrics ports before the runtime binds one of them and anything connects.
+  await assertPortsFree(workerPortClaims(config, options), 'the worker');
   installRuntime(logger.level, options);
   const shutdown = new ShutdownSequence(log);
   const metrics = createMetricsRegistry(METRIC_PREFIXES.worker);
@@ -47,7 +61,7 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
   const modelMetrics = createModelMetrics(metrics, { learningPhases: () => currentLearningPhases(db.db), latestDrift: () => latestDriftReports(db.db) });
   const tracing = options.tracing ?? createTracing({ serviceName: SERVICE_NAMES.worker, env: process.env, serviceVersion: process.env.MAINSPRING_CODE_VERSION, logger: log });
   // One client for the producer, the publish checks of retried effects and the replay jobs' range reads.
-  const kafka = createKafka(config.kafka);
+  const kafka = createKafka(config.kafka, { logger: log });
   const producer = await connectProducer(kafka, { cloudEventsMode: config.kafka.cloudEventsMode });
   const models = new ModelRuntime({ modelName: options.modelName, logger: log.child({ component: 'model-runtime' }), observer: modelMetrics.scoring(options.modelName) });
   const watcher = startAliasWatcher(models, createRegistryAliasSource(db.db, options.modelName), { logger: log });
@@ -86,7 +100,8 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
   const running = [worker, learningWorker].map((w) =>
     w.run().catch((err: unknown) => {
       log.error({ err, taskQueue: w.options.taskQueue }, 'worker crashed');
-      void shutdown.run('worker crashed');
+      if (options.onFatal) options.onFatal(`the worker of task queue "${w.options.taskQueue}"`, err);
+      else void shutdown.run('worker crashed');
     }),
   );
   shutdown

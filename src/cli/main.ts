@@ -57,4 +57,7 @@ program.parseAsync(process.argv).catch((err: unknown) => {
     console.error(`mainspring: ${err instanceof Error ? err.message : String(err)}${cause}`);
   }
   process.exitCode = 1;
+  // A failed command ends. Commands close what they opened before the error reaches here; this bounds whatever a
+  // library still holds open (a gRPC channel, a pool's idle clients), which kept a failed `npm start` alive.
+  setTimeout(() => process.exit(1), 3_000).unref();
 });

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig, type LogEntry, type logCreator, type SASLOptions } from 'kafkajs';
 import type { Config } from '../config/env';
+import { createLogger, type Logger } from '../observability/logger';
 
 export type KafkaSettings = Pick<Config['kafka'], 'brokers' | 'clientId' | 'ssl' | 'sasl'> & Partial<Pick<Config['kafka'], 'tls'>>;
 
@@ -23,16 +24,76 @@ export function kafkaSslOptions(settings: Pick<KafkaSettings, 'ssl' | 'tls'>): b
   return { rejectUnauthorized: true, ...(ca ? { ca: [ca] } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
 }
 
-export function createKafka(settings: KafkaSettings, overrides: Partial<KafkaConfig> = {}): Kafka {
+/**
+ * A fresh broker answers with these while it creates __consumer_offsets, loads group coordinators and elects
+ * partition leaders; kafkajs retries them by itself. They are logged at debug, not printed as errors on every start.
+ * (kafkajs error types GROUP_LOAD_IN_PROGRESS, GROUP_COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR_FOR_GROUP,
+ * LEADER_NOT_AVAILABLE, NOT_LEADER_FOR_PARTITION; their messages are all a log entry carries.)
+ */
+const TRANSIENT_BROKER_STATES = [
+  'The coordinator is loading',
+  'The group coordinator is not available',
+  'This is not the correct coordinator for this group',
+  'There is no leader for this topic-partition',
+  'This server is not the leader for that topic-partition',
+];
+
+/**
+ * Not problems: a rebalance (kafkajs warns on each, e.g. a bridge joining), and a consumer restarting after a
+ * retriable crash (kafkajs says so at error; the crash itself is logged at its own level just before).
+ */
+const ROUTINE_MESSAGES = ['The group is rebalancing, re-joining', 'Restarting the consumer in'];
+
+const KAFKAJS_LEVEL_OF_PINO: Record<string, logLevel> = { trace: logLevel.DEBUG, debug: logLevel.DEBUG, info: logLevel.INFO, warn: logLevel.WARN, error: logLevel.ERROR, fatal: logLevel.ERROR, silent: logLevel.NOTHING };
+
+/** What kafkajs has to say goes through pino: one JSON line format, the configured level, the component's fields. */
+export function kafkaLogCreator(logger: Logger): logCreator {
+  // Not `component`: the caller's logger usually carries one (bridge, worker), and pino would print the key twice.
+  const log = logger.child({ lib: 'kafkajs' });
+  return () => ({ namespace, level, log: entry }) => {
+    const { message, timestamp: _timestamp, logger: _source, ...fields } = entry as LogEntry['log'] & { timestamp?: unknown; logger?: unknown };
+    const text = `${namespace ? `[${namespace}] ` : ''}${message}`;
+    const about = `${message} ${typeof fields.error === 'string' ? fields.error : ''}`;
+    let pinoLevel: 'debug' | 'info' | 'warn' | 'error' = level === logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : level === logLevel.INFO ? 'info' : 'debug';
+    if (TRANSIENT_BROKER_STATES.some((state) => about.includes(state))) pinoLevel = 'debug';
+    else if (pinoLevel !== 'debug' && ROUTINE_MESSAGES.some((m) => about.includes(m))) pinoLevel = 'info';
+    log[pinoLevel](fields, text);
+  };
+}
+
+let defaultLogger: Logger | undefined;
+
+/**
+ * A kafkajs client whose logs go through `logger` (pino) at its level. Without one, a warn-level logger of this
+ * module's own: kafkajs never prints its raw JSON lines.
+ */
+export function createKafka(settings: KafkaSettings, overrides: Partial<KafkaConfig> & { logger?: Logger } = {}): Kafka {
+  const { logger = (defaultLogger ??= createLogger('warn')), ...config } = overrides;
   return new Kafka({
     clientId: settings.clientId,
     brokers: settings.brokers,
     ssl: kafkaSslOptions(settings),
     sasl: settings.sasl as SASLOptions | undefined,
-    logLevel: logLevel.WARN,
+    // kafkajs builds no entry below this level; an override (NOTHING for health probes) still wins.
+    logLevel: KAFKAJS_LEVEL_OF_PINO[logger.level] ?? logLevel.WARN,
+    logCreator: kafkaLogCreator(logger),
     retry: { initialRetryTime: 100, retries: 8 },
-    ...overrides,
+    ...config,
   });
+}
+
+/**
+ * Waits until the broker can coordinate `groupId` (asking for its coordinator creates __consumer_offsets on a fresh
+ * broker and waits while its partitions load), so the first consumer to join does not crash and restart on it.
+ */
+export async function awaitGroupCoordinator(kafka: Kafka, groupId: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.describeGroups([groupId]);
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** Creates missing topics; existing ones are left as they are (partition counts are never shrunk). */

@@ -1,4 +1,4 @@
-import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
+import { Partitioners, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import type { EventEnvelope } from '../../schemas';
 import { traceHeaders } from '../observability/trace-context';
 import { DEFAULT_CLOUDEVENTS_MODE, encodeRecord, type CloudEventsMode } from './cloudevents-binding';
@@ -10,7 +10,18 @@ import { DEFAULT_CLOUDEVENTS_MODE, encodeRecord, type CloudEventsMode } from './
 export async function connectProducer(kafka: Kafka, options: { cloudEventsMode?: CloudEventsMode } = {}): Promise<Producer> {
   // One request in flight per broker: kafkajs's idempotent producer keeps sequence numbers in order only so. Sends
   // made meanwhile are coalesced into the next request instead (coalescerOf), which is where throughput comes from.
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    // kafkajs 2's default (murmur2 of the key, as the Java client): every record on existing topics was placed by
+    // it, so a key keeps its partition and its per-key order. The legacy one would move keys. Named, it is no warning.
+    createPartitioner: Partitioners.DefaultPartitioner,
+    // Unbounded, as the idempotent producer needs: a batch given up after N retries may still have been written, and
+    // the next batch then reuses its sequence number — the broker acknowledges it as a duplicate and drops it. A
+    // caller's wait is bounded instead (publishEvents' timeout), and the send it stops waiting for goes on.
+    retry: { retries: Number.MAX_SAFE_INTEGER },
+  });
   await producer.connect();
   if (options.cloudEventsMode !== undefined) cloudEventsModes.set(producer, options.cloudEventsMode);
   return producer;
@@ -131,7 +142,7 @@ export type SendOutcome = 'sent' | 'joined' | 'already-acknowledged';
  * sent with `once` are not sent again; the check and the start of the send happen in one synchronous step, so two
  * overlapping activity attempts cannot both send (activities/shared.ts publishEffect).
  */
-export async function publishEvents(producer: Producer, topic: string, envelopes: ReadonlyArray<EventEnvelope<unknown>>, options: { once?: boolean } = {}): Promise<SendOutcome> {
+export async function publishEvents(producer: Producer, topic: string, envelopes: ReadonlyArray<EventEnvelope<unknown>>, options: { once?: boolean; timeoutMs?: number } = {}): Promise<SendOutcome> {
   if (envelopes.length === 0) return 'sent';
   const memory = memoryOf(producer);
   const ids = envelopes.map((e) => e.id);
@@ -139,7 +150,7 @@ export async function publishEvents(producer: Producer, topic: string, envelopes
   const key = sendKey(topic, ids);
   const running = memory.pending.get(key);
   if (running) {
-    await running;
+    await boundedWait(running, options.timeoutMs, topic);
     if (options.once) remember(memory, topic, ids);
     return 'joined';
   }
@@ -149,8 +160,31 @@ export async function publishEvents(producer: Producer, topic: string, envelopes
     })
     .finally(() => memory.pending.delete(key));
   memory.pending.set(key, send);
-  await send;
+  await boundedWait(send, options.timeoutMs, topic);
   return 'sent';
+}
+
+/** A send whose acknowledgement did not arrive in time. It may still land: retrying joins it (publishEvents). */
+export class SendTimeoutError extends Error {
+  readonly code = 'KAFKA_SEND_TIMEOUT';
+}
+
+/** How long a caller waits for an acknowledgement; the producer itself retries without limit (connectProducer). */
+export const SEND_TIMEOUT_MS = 30_000;
+
+/** The send stays pending (in `memory.pending`) after the wait ends, so a retry joins it rather than sending a copy. */
+async function boundedWait(send: Promise<void>, timeoutMs = SEND_TIMEOUT_MS, topic: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      send,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new SendTimeoutError(`no acknowledgement from Kafka for ${topic} within ${timeoutMs} ms (the send goes on)`)), timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function sendEnvelopes(producer: Producer, topic: string, envelopes: ReadonlyArray<EventEnvelope<unknown>>): Promise<void> {

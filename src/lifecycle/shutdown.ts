@@ -1,5 +1,11 @@
 import type { Logger } from '../observability/logger';
 
+/**
+ * Told when a component fails after it started (a worker crashed, the Kafka consumer stopped for good): the process
+ * can no longer do its job, so the shell ends it rather than leave it running half alive.
+ */
+export type OnFatal = (component: string, err: unknown) => void;
+
 interface Step {
   name: string;
   run: () => Promise<void>;

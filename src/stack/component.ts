@@ -1,3 +1,5 @@
+import type { PortClaim } from './ports';
+
 export type ComponentName = 'temporal' | 'kafka' | 'postgres';
 
 export interface ComponentStatus {
@@ -17,8 +19,10 @@ export interface StackComponent {
   readonly name: ComponentName;
   /** true when our process is running and answers its health check */
   running(): Promise<boolean>;
-  /** checks what `start` needs (installed tools, free ports) so a bad situation is reported before anything starts */
+  /** checks the tools `start` needs are installed, so a bad situation is reported before anything starts */
   preflight(): Promise<void>;
+  /** the ports `start` listens on; the stack checks them all (with the caller's own) before anything starts */
+  ports(): PortClaim[];
   start(progress: (line: string) => void): Promise<void>;
   stop(): Promise<void>;
   status(): Promise<ComponentStatus>;

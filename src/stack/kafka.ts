@@ -7,7 +7,7 @@ import type { ComponentStatus, StackComponent } from './component';
 import { StackError } from './errors';
 import type { StackPaths } from './paths';
 import { kafkaHealthy } from './health';
-import { assertPortFree } from './ports';
+import type { PortClaim } from './ports';
 import { livePid, spawnDetached, stopFromPidFile, tailFile, waitUntil } from './processes';
 
 const run = promisify(execFile);
@@ -40,8 +40,13 @@ export class LocalKafka implements StackComponent {
   async preflight(): Promise<void> {
     await ensureJava();
     this.classpath();
-    await assertPortFree(this.options.port, 'Kafka', 'MAINSPRING_KAFKA_PORT');
-    await assertPortFree(this.options.controllerPort, 'Kafka controller', 'MAINSPRING_KAFKA_CONTROLLER_PORT');
+  }
+
+  ports(): PortClaim[] {
+    return [
+      { port: this.options.port, component: 'Kafka', envVar: 'MAINSPRING_KAFKA_PORT' },
+      { port: this.options.controllerPort, component: 'the Kafka controller', envVar: 'MAINSPRING_KAFKA_CONTROLLER_PORT' },
+    ];
   }
 
   async start(progress: (line: string) => void): Promise<void> {

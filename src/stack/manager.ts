@@ -1,12 +1,13 @@
 import { logLevel } from 'kafkajs';
 import type { Config } from '../config/env';
 import { migrateDatabase } from '../db/migrate';
-import { createKafka, ensureTopics } from '../kafka/client';
+import { awaitGroupCoordinator, createKafka, ensureTopics } from '../kafka/client';
 import { ALL_TOPICS } from '../kafka/topics';
 import type { ComponentStatus, StackComponent } from './component';
 import { kafkaHealthy, postgresHealthy, temporalHealthy } from './health';
 import { LocalKafka } from './kafka';
 import { stackPaths, toolPaths, type ToolPaths } from './paths';
+import { assertPortsFree, type PortClaim } from './ports';
 import { LocalPostgres } from './postgres';
 import { LocalTemporal } from './temporal';
 
@@ -72,18 +73,33 @@ export class Stack {
     };
   }
 
-  async up(progress: (line: string) => void = () => undefined): Promise<StackEndpoints> {
+  /**
+   * Every problem we can see in advance is reported before anything starts: a missing tool, and every taken port —
+   * the stack's own (of components not running yet) and `alsoFree`, the ports the caller listens on once the stack
+   * is up (metrics endpoints), so a command does not bring the stack up only to fail on its own port.
+   */
+  async preflight(options: { alsoFree?: readonly PortClaim[]; progress?: (line: string) => void; what?: string } = {}): Promise<StackComponent[]> {
     const toStart: StackComponent[] = [];
     for (const component of this.managed) {
-      if (await component.running()) progress(`${component.name} already running`);
+      if (await component.running()) options.progress?.(`${component.name} already running`);
       else toStart.push(component);
     }
-    // Every problem we can see in advance (port taken, tool missing) is reported before anything starts.
     for (const component of toStart) await component.preflight();
+    await assertPortsFree([...toStart.flatMap((c) => c.ports()), ...(options.alsoFree ?? [])], options.what ?? 'mainspring stack up');
+    return toStart;
+  }
+
+  async up(progress: (line: string) => void = () => undefined, options: { alsoFree?: readonly PortClaim[]; what?: string } = {}): Promise<StackEndpoints> {
+    const toStart = await this.preflight({ ...options, progress });
     // Independent services start side by side; each waits for its own health check.
     await Promise.all(toStart.map((component) => component.start(progress)));
     progress(`ensuring ${ALL_TOPICS.length} kafka topics (${this.config.kafka.partitions} partitions)`);
-    await ensureTopics(createKafka(this.config.kafka, { logLevel: logLevel.ERROR }), ALL_TOPICS, this.config.kafka.partitions);
+    const kafka = createKafka(this.config.kafka, { logLevel: logLevel.ERROR });
+    await ensureTopics(kafka, ALL_TOPICS, this.config.kafka.partitions);
+    // A fresh broker creates and loads __consumer_offsets on the first coordinator lookup; the bridge's first join
+    // then met "coordinator is loading" and crashed once. Asked here for the bridge's default group (not importing
+    // the bridge keeps `stack up` light), the wait happens before any consumer exists.
+    await awaitGroupCoordinator(kafka, 'mainspring-bridge');
     progress('applying database migrations');
     await migrateDatabase(this.config.database.url);
     return this.endpoints;

@@ -1,6 +1,16 @@
 import { createServer } from 'node:net';
 import { StackError } from './errors';
 
+/** A port a command is about to listen on: who wants it and the variable (or option) that moves it. */
+export interface PortClaim {
+  port: number;
+  /** what wants it, as a person reads it: "Temporal UI", "bridge metrics" */
+  component: string;
+  /** how to choose another port: `MAINSPRING_TEMPORAL_UI_PORT` or `--port` */
+  envVar: string;
+  host?: string;
+}
+
 export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
@@ -9,13 +19,41 @@ export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-export async function assertPortFree(port: number, component: string, envVar: string): Promise<void> {
-  if (await isPortFree(port)) return;
+/** The lines of a PORT_IN_USE / PORT_CONFLICT report: one per port, naming it, who wanted it and how to move it. */
+export async function portProblems(claims: readonly PortClaim[]): Promise<string[]> {
+  const problems: string[] = [];
+  const byPort = new Map<number, PortClaim[]>();
+  for (const claim of claims) byPort.set(claim.port, [...(byPort.get(claim.port) ?? []), claim]);
+  for (const [port, wanting] of byPort) {
+    if (wanting.length > 1) {
+      problems.push(`port ${port} is configured for ${wanting.map((c) => `${c.component} (${c.envVar})`).join(' and ')}: give each its own port.`);
+      continue;
+    }
+    const [claim] = wanting;
+    if (!(await isPortFree(port, claim!.host))) {
+      problems.push(`port ${port} is already in use, wanted by ${claim!.component}: stop whatever listens there (\`ss -ltnp 'sport = :${port}'\` shows it) or ${setting(claim!)}.`);
+    }
+  }
+  return problems;
+}
+
+const setting = (claim: PortClaim) => (claim.envVar.startsWith('--') ? `use ${claim.envVar} <port>` : `set ${claim.envVar}=<port>`);
+
+/**
+ * Checks every port a command will listen on before it starts anything, and names all taken ones at once: a
+ * command that found one of them taken halfway (stack up, model trained, then a metrics port) left work half done.
+ */
+export async function assertPortsFree(claims: readonly PortClaim[], what = 'this command'): Promise<void> {
+  const problems = await portProblems(claims);
+  if (problems.length === 0) return;
   throw new StackError(
     'PORT_IN_USE',
-    `${component} cannot start: port ${port} is already in use.`,
-    `Stop whatever listens there (\`ss -ltnp 'sport = :${port}'\` shows it) or choose another port with ${envVar}=<port>.`,
+    `nothing was started: ${what} needs ${problems.length === 1 ? 'a port that is' : 'ports that are'} not free.\n${problems.map((p) => `  ✘ ${p}`).join('\n')}`,
   );
+}
+
+export async function assertPortFree(port: number, component: string, envVar: string): Promise<void> {
+  await assertPortsFree([{ port, component, envVar }], component);
 }
 
 /** An ephemeral port the OS considers free right now (tests start their stack on these). */

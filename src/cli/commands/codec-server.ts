@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/env';
 import { ShutdownSequence } from '../../lifecycle/shutdown';
 import { createLogger } from '../../observability/logger';
+import { assertPortsFree } from '../../stack/ports';
 import { DEFAULT_CODEC_BODY_LIMIT, startCodecServer } from '../../security/codec-server';
 import { AesGcmPayloadCodec } from '../../security/payload-codec';
 import { commaList, positiveInt } from '../options';
@@ -18,6 +19,7 @@ export function registerCodecServerCommand(program: Command): void {
     .action(async (options: { port: number; host: string; corsOrigin?: string[]; maxBodyBytes: number }) => {
       const config = loadConfig();
       if (!config.temporal.codec) throw new CliUsageError('codec-server needs the payload keys: set MAINSPRING_CODEC_KEYS or MAINSPRING_CODEC_KEY_FILE (the same keys as the worker).');
+      await assertPortsFree([{ port: options.port, component: 'the codec server', envVar: '--port', host: options.host }], 'the codec server');
       const logger = createLogger(config.logLevel).child({ component: 'codec-server' });
       const corsOrigins = options.corsOrigin ?? [`http://localhost:${config.temporal.uiPort}`, `http://127.0.0.1:${config.temporal.uiPort}`];
       const server = await startCodecServer({

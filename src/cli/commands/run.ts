@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/env';
 import { createLogger } from '../../observability/logger';
+import { ExitOnFatal } from '../fatal';
 import { startRunProcess } from '../../../workers/run-process';
 import { positiveInt } from '../options';
 import { DEFAULT_MODEL_NAME } from './models';
@@ -16,11 +17,14 @@ export function registerRunCommand(program: Command): void {
     .action(async (options: { model: string; group: string; maxInFlight: number; eagerStart: boolean }) => {
       const config = loadConfig();
       const logger = createLogger(config.logLevel);
+      const fatal = new ExitOnFatal();
       const { shutdown } = await startRunProcess(config, logger, {
         modelName: options.model,
         sdkMetricsPort: config.metrics.workerSdkPort,
+        onFatal: fatal.onFatal,
         bridge: { groupId: options.group, maxInFlightPerPartition: options.maxInFlight, eagerStart: options.eagerStart, defaultModelName: options.model },
       });
+      fatal.attach(shutdown);
       shutdown.exitOnSignals();
     });
 }

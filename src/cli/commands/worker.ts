@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/env';
 import { createLogger } from '../../observability/logger';
+import { ExitOnFatal } from '../fatal';
 import { startWorkerProcess } from '../../../workers/worker-process';
 import { DEFAULT_MODEL_NAME } from './models';
 
@@ -12,7 +13,9 @@ export function registerWorkerCommand(program: Command): void {
     .action(async (options: { model: string }) => {
       const config = loadConfig();
       const logger = createLogger(config.logLevel);
-      const { shutdown } = await startWorkerProcess(config, logger, { modelName: options.model, sdkMetricsPort: config.metrics.workerSdkPort });
+      const fatal = new ExitOnFatal();
+      const { shutdown } = await startWorkerProcess(config, logger, { modelName: options.model, sdkMetricsPort: config.metrics.workerSdkPort, onFatal: fatal.onFatal });
+      fatal.attach(shutdown);
       shutdown.exitOnSignals();
     });
 }
