@@ -221,14 +221,15 @@ function charsetProblem(media: MediaType) {
 
 /**
  * Header names lower-cased (Kafka header names are case-sensitive, but producers disagree on `Content-Type`), values
- * decoded as UTF-8 (the binding requires it); of a repeated header the first counts, as with headerString.
+ * decoded as UTF-8 (the binding requires it); of a repeated header the first counts, as with headerString. A header
+ * without a value (kafkajs reads it as null; the CloudEvents SDK writes one for each unset attribute) is absent.
  */
 function headerStrings(headers: IHeaders | undefined): Map<string, string> {
   const out = new Map<string, string>();
   for (const [name, raw] of Object.entries(headers ?? {})) {
-    const first = Array.isArray(raw) ? raw[0] : raw;
+    const first: Buffer | string | null | undefined = Array.isArray(raw) ? raw[0] : raw;
     const key = name.toLowerCase();
-    if (first !== undefined && !out.has(key)) out.set(key, first.toString());
+    if (first !== undefined && first !== null && !out.has(key)) out.set(key, first.toString());
   }
   return out;
 }

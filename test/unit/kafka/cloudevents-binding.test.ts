@@ -172,6 +172,14 @@ describe('decodeRecord: binary mode', () => {
     expect(expectOk(decodeRecord(consumed({ key: 'user-7', value: JSON.stringify(paymentData), headers }))).envelope).not.toHaveProperty('partitionkey');
   });
 
+  it('takes a header without a value (null, as kafkajs reads what the CloudEvents SDK writes for unset attributes) as absent', () => {
+    const record = consumed({ key: 'user-7', value: JSON.stringify(paymentData), headers: binaryHeaders(minimalAttributes) });
+    const headers = { ...record.headers, ce_subject: null, ce_dataschema: null } as unknown as IHeaders;
+    expect(expectOk(decodeRecord({ ...record, headers })).envelope).toMatchObject({ subject: 'user-7', dataschema: 'payments.initiated/v1' });
+    const withoutSource = { ...record.headers, ce_source: null } as unknown as IHeaders;
+    expect(expectRefused(decodeRecord({ ...record, headers: withoutSource }))).toMatchObject({ code: 'ENVELOPE_INVALID', path: 'source' });
+  });
+
   it.each(['id', 'source', 'specversion', 'type'])('refuses an event without ce_%s, naming the header', (attribute) => {
     const headers = binaryHeaders({ ...minimalAttributes, [attribute]: undefined });
     const result = expectRefused(decodeRecord(consumed({ key: 'user-7', value: JSON.stringify(paymentData), headers })));
