@@ -276,13 +276,15 @@ export async function status(h: WorkflowHandle): Promise<LearningLoopStatus> {
 
 /**
  * Polls the status query (no time passes on the test server meanwhile) until `done` holds. A query can stall while
- * the loop continues as new on a loaded test server: each one is bounded and simply asked again.
+ * the loop continues as new: each one gets an RPC deadline and is simply asked again. A deadline, not a race: an
+ * abandoned query stays open on the test server and holds its time-skipping lock, so a later `env.sleep(HOUR)`
+ * then ran in real time until the connection dropped (~3 minutes).
  */
 export async function until(h: WorkflowHandle, done: (s: LearningLoopStatus) => boolean, what = 'status condition'): Promise<LearningLoopStatus> {
   const deadline = Date.now() + 20_000;
   let last: LearningLoopStatus | undefined;
   while (Date.now() < deadline) {
-    last = (await Promise.race([status(h), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 5_000))]).catch(() => undefined)) ?? last;
+    last = (await h.client.withDeadline(Date.now() + 5_000, () => status(h)).catch(() => undefined)) ?? last;
     if (last && done(last)) return last;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

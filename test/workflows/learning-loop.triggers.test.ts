@@ -8,6 +8,7 @@ import {
   retrainSignal,
   statusQuery,
 } from '../../workflows/learning-loop.messages';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { LearningRecord } from '../../workflows/learning/types';
 import { BASE_CONFIG, DAY, driftBatch, HOUR, labelBatch, LoopTestContext, MINUTE, MODEL, refusal, retrainBatch, status, until, World } from './learning-loop.harness';
 
@@ -20,6 +21,14 @@ afterAll(() => ctx.teardown());
 function quickCycles(world: World): World {
   world.train = () => ({ status: 'insufficient-data', rows: 3, positives: 0, minRows: 500, minPositives: 10 });
   return world;
+}
+
+async function eventuallyNewRun(h: WorkflowHandle, oldRunId: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while ((await h.describe()).runId === oldRunId) {
+    if (Date.now() > deadline) throw new Error('the loop did not continue as new in 20 s');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 const triggerRows = (records: LearningRecord[]) => records.flatMap((r) => (r.type === 'trigger' ? [r.trigger] : []));
@@ -194,6 +203,9 @@ describe('learningLoop triggers', () => {
     await ctx.run(world, config, async (h) => {
       const first = await status(h);
       await h.signal(labelsSignal, labelBatch([{ eventId: 'keep-1' }, {}, {}]));
+      // Describe (no workflow task) until the new run exists, then query it: a query that reaches the closing run is
+      // never answered and holds the test server's time-skipping lock, so the later sleep ran in real time (~3 min).
+      await eventuallyNewRun(h, first.runId);
       await until(h, (st) => st.runId !== first.runId && st.runs === 2, 'continued as new');
       await h.signal(labelsSignal, labelBatch([{}])); // one label towards the next cycle, received by the new run
       const after = await until(h, (st) => st.labels.total === 4);
