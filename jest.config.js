@@ -6,6 +6,10 @@ const common = { testEnvironment: '<rootDir>/test/helpers/node-environment.js', 
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // Most suites wait on the stack (Temporal, Kafka, PostgreSQL), not on CPU: two at a time took npm test on the
+  // 2-core machine from ~400 s to ~210 s (jest would run one, cores − 1). Three saved another minute but put the
+  // shared stack and timing-sensitive suites under more load than the time was worth.
+  maxWorkers: 2,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {

@@ -394,7 +394,9 @@ describe('paymentSaga (time-skipping)', () => {
       );
       expect(err).toBeInstanceOf(WorkflowFailedError);
       expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
-      const effects = succeeded(world).filter((n) => FLAG_EFFECTS.includes(n));
+      // The order the workflow saw the parallel effects complete (its history), not the order they returned on the
+      // worker: two completions can reach the server the other way round, and the undos follow the history.
+      const effects = await completedActivities(handle, FLAG_EFFECTS);
       const undos = succeeded(world).filter((n) => Object.values(UNDO_OF).includes(n));
       expect(undos).toEqual([...effects].reverse().map((e) => UNDO_OF[e]));
       expect(world.ledger.every((l) => l.reason === 'saga-cancelled')).toBe(true);
