@@ -28,12 +28,21 @@ import {
 import { productRoutes } from '../../src/kafka/product-routes';
 import type { StartRoute } from '../../src/kafka/routes';
 import { dlqTopic } from '../../src/kafka/topics';
+import { exportOnnx } from '../../src/model/onnx-export';
 import type { ModelRuntime } from '../../src/model/runtime';
+import { generateTrainingSet } from '../../src/model/synthetic';
+import { trainLogisticRegression } from '../../src/model/train';
 import { deleteTopics } from './kafka';
 import { uniqueName } from './stack-env';
 
 export const INTEGRATION_PII_KEY = 'integration-pii-key-0123456789';
 export const DAY = 86_400_000;
+
+/** A small fraud model trained on synthetic data: a real ONNX champion or shadow for the saga to score with. */
+export function trainedFraudModel(seed: number, version: string) {
+  const set = generateTrainingSet({ rows: 6_000, seed });
+  return exportOnnx(trainLogisticRegression(set.X, set.y), { modelName: 'fraud', modelVersion: version });
+}
 
 /** The saga's topics under names of this test's own, and all of them with the DLQ of `initiated` (to create/delete). */
 export function sagaTestTopics(prefix: string) {

@@ -17,14 +17,11 @@ import { decodeRecord } from '../../src/kafka/cloudevents-binding';
 import { readDlq } from '../../src/kafka/dlq';
 import { connectProducer } from '../../src/kafka/producer';
 import { dlqTopic } from '../../src/kafka/topics';
-import { exportOnnx } from '../../src/model/onnx-export';
 import { ModelRuntime } from '../../src/model/runtime';
-import { generateTrainingSet } from '../../src/model/synthetic';
-import { trainLogisticRegression } from '../../src/model/train';
 import { createLogger } from '../../src/observability/logger';
 import { bundleWorkflows } from '../../workers/bundle-workflows';
 import { createTopics, readTopic, testKafka } from '../helpers/kafka';
-import { closeRig, deleteSagaRows, INTEGRATION_PII_KEY, SagaFixtures, sagaTestTopics, testPaymentRoute } from '../helpers/saga-rig';
+import { closeRig, deleteSagaRows, INTEGRATION_PII_KEY, SagaFixtures, sagaTestTopics, testPaymentRoute, trainedFraudModel } from '../helpers/saga-rig';
 import { testStackEnv, uniqueName } from '../helpers/stack-env';
 import { eventually } from '../helpers/wait';
 
@@ -58,10 +55,6 @@ function structuredRecord(event: CloudEvent<PaymentInitiatedV1>): Message {
   return { key: message.key, value: message.value, headers: message.headers as IHeaders, timestamp: message.timestamp };
 }
 
-function trainedArtifact(seed: number, version: string) {
-  const set = generateTrainingSet({ rows: 6_000, seed });
-  return exportOnnx(trainLogisticRegression(set.X, set.y), { modelName: 'fraud', modelVersion: version });
-}
 
 describe('CloudEvents producers on the real stack', () => {
   const { topics, all: allTopics } = sagaTestTopics('it-ce');
@@ -93,7 +86,7 @@ describe('CloudEvents producers on the real stack', () => {
     temporal = new Client({ connection, namespace: stackEnv.temporalNamespace });
     db = createDb(stackEnv.databaseUrl, { max: 6 });
     models = new ModelRuntime({ modelName: 'fraud' });
-    const champion = trainedArtifact(101, 'fraud-it-ce-1');
+    const champion = trainedFraudModel(101, 'fraud-it-ce-1');
     await models.setChampion('fraud-it-ce-1', champion.bytes, champion.sha256);
 
     const activities = createActivities({ db: db.db, producer, models, piiHashKey: INTEGRATION_PII_KEY, topics, logger });

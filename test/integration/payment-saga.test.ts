@@ -13,17 +13,14 @@ import { compensationLedger, decision, featureLog, notification, paymentHold, ri
 import { FEATURE_NAMES, featureVectorFromValues } from '../../src/features/payment-features';
 import { Bridge } from '../../src/kafka/bridge';
 import { connectProducer } from '../../src/kafka/producer';
-import { exportOnnx } from '../../src/model/onnx-export';
 import { ModelRuntime } from '../../src/model/runtime';
-import { generateTrainingSet } from '../../src/model/synthetic';
-import { trainLogisticRegression } from '../../src/model/train';
 import { createLogger } from '../../src/observability/logger';
 import { pseudonymize } from '../../src/security/pseudonymize';
 import { bundleWorkflows } from '../../workers/bundle-workflows';
 import type { paymentSaga } from '../../workflows';
 import { resolveReviewUpdate, statusQuery } from '../../workflows/payment-saga.messages';
 import { createTopics, testKafka } from '../helpers/kafka';
-import { closeRig, deleteSagaRows, INTEGRATION_PII_KEY, riskyPaymentData, SagaFixtures, sagaTestTopics, testPaymentRoute } from '../helpers/saga-rig';
+import { closeRig, deleteSagaRows, INTEGRATION_PII_KEY, riskyPaymentData, SagaFixtures, sagaTestTopics, testPaymentRoute, trainedFraudModel } from '../helpers/saga-rig';
 import { testStackEnv, uniqueName } from '../helpers/stack-env';
 import { eventually } from '../helpers/wait';
 
@@ -36,10 +33,6 @@ type SagaHandle = WorkflowHandle<typeof paymentSaga>;
 const fixtures = new SagaFixtures('it');
 const { created, payment } = fixtures;
 
-function trainedArtifact(seed: number, version: string) {
-  const set = generateTrainingSet({ rows: 6_000, seed });
-  return exportOnnx(trainLogisticRegression(set.X, set.y), { modelName: 'fraud', modelVersion: version });
-}
 
 describe('payment saga on the real stack', () => {
   const { topics, all: allTopics } = sagaTestTopics('it-saga');
@@ -67,8 +60,8 @@ describe('payment saga on the real stack', () => {
     temporal = new Client({ connection, namespace: stackEnv.temporalNamespace });
     db = createDb(stackEnv.databaseUrl, { max: 6 });
     models = new ModelRuntime({ modelName: 'fraud' });
-    const champion = trainedArtifact(101, 'fraud-it-1');
-    const shadow = trainedArtifact(202, 'fraud-it-2');
+    const champion = trainedFraudModel(101, 'fraud-it-1');
+    const shadow = trainedFraudModel(202, 'fraud-it-2');
     await models.setChampion('fraud-it-1', champion.bytes, champion.sha256);
     await models.setShadow('fraud-it-2', shadow.bytes, shadow.sha256);
 
