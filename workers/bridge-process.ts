@@ -9,7 +9,6 @@ import { createTracing, SERVICE_NAMES, type Tracing } from '../src/observability
 import type { Logger } from '../src/observability/logger';
 import type { Registry } from 'prom-client';
 import type { Client } from '@temporalio/client';
-import type { Kafka } from 'kafkajs';
 import { assertPortsFree, type PortClaim } from '../src/stack/ports';
 import { connectTemporal } from '../src/temporal/client';
 
@@ -37,22 +36,6 @@ export function bridgePortClaims(config: Config): PortClaim[] {
   return [{ port: config.metrics.bridgePort, component: 'the bridge metrics endpoint', envVar: 'MAINSPRING_BRIDGE_METRICS_PORT', host: metricsHost(process.env) }];
 }
 
-/**
- * kafkajs restarts a consumer after a retriable failure by itself; after any other it emits CRASH with restart false
- * and stays stopped — a bridge that consumes nothing while looking alive. That is reported, once.
- */
-function reportConsumerCrashes(kafka: Kafka, onCrash: (err: Error) => void): Kafka {
-  const consumer = kafka.consumer.bind(kafka);
-  kafka.consumer = (consumerConfig) => {
-    const c = consumer(consumerConfig);
-    c.on(c.events.CRASH, ({ payload }) => {
-      if (!payload.restart) onCrash(payload.error);
-    });
-    return c;
-  };
-  return kafka;
-}
-
 export async function startBridgeProcess(config: Config, logger: Logger, options: BridgeProcessOptions = {}): Promise<RunningProcess> {
   const { defaultModelName = 'fraud', tracing: givenTracing, temporal, onFatal, ...bridgeOptions } = options;
   const piiHashKey = secretPiiHashKey(config); // refused before anything starts
@@ -65,13 +48,13 @@ export async function startBridgeProcess(config: Config, logger: Logger, options
   const tracing = givenTracing ?? createTracing({ serviceName: SERVICE_NAMES.bridge, env: process.env, serviceVersion: process.env.MAINSPRING_CODE_VERSION, logger: log });
   const own = temporal ? undefined : await connectTemporal(config.temporal, { interceptors: tracing.clientInterceptors() });
   const client = temporal ?? own!.client;
-  const kafka = reportConsumerCrashes(createKafka(config.kafka, { logger: log }), (err) => {
-    log.error({ err }, 'Kafka consumer stopped after a non-retriable error');
-    if (onFatal) onFatal('the bridge\'s Kafka consumer', err);
+  const kafka = createKafka(config.kafka, { logger: log });
+  const onConsumerStopped = (err: Error) => {
+    if (onFatal) onFatal("the bridge's Kafka consumer", err);
     else void shutdown.run('consumer crashed');
-  });
+  };
   const producer = await connectProducer(kafka);
-  const bridge = new Bridge({ kafka, temporal: client, producer, routes: productRoutes({ piiHashKey, defaultModelName, approvers: config.approvers }), logger: log, metrics, tracer: tracing.enabled ? tracing.tracer : undefined }, bridgeOptions);
+  const bridge = new Bridge({ kafka, temporal: client, producer, routes: productRoutes({ piiHashKey, defaultModelName, approvers: config.approvers }), logger: log, metrics, tracer: tracing.enabled ? tracing.tracer : undefined, onConsumerStopped }, bridgeOptions);
   shutdown
     .add('stop consuming and commit accepted offsets', () => bridge.stop())
     .add('disconnect producer', () => producer.disconnect())

@@ -58,6 +58,11 @@ export interface BridgeDeps {
   metrics: Registry;
   /** Set when tracing is on: each start runs in a `bridge.accept` span continuing the record's trace (its headers). */
   tracer?: Tracer;
+  /**
+   * Told when the consumer stops for good: kafkajs restarts it after a retriable failure by itself, but after any
+   * other it stays stopped — a bridge that consumes nothing while looking alive. Its owner should end the process.
+   */
+  onConsumerStopped?: (err: Error) => void;
 }
 
 /** Raised inside a task when the consumer is stopping: the event stays uncommitted and will be re-delivered. */
@@ -100,6 +105,11 @@ export class Bridge {
       maxBytesPerPartition: 1024 * 1024,
     });
     this.consumer = consumer;
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart) return;
+      this.deps.logger.error({ err: payload.error, groupId: this.options.groupId }, 'Kafka consumer stopped after a non-retriable error');
+      this.deps.onConsumerStopped?.(payload.error);
+    });
     await consumer.connect();
     await consumer.subscribe({ topics: [...this.routes.keys()], fromBeginning: this.options.fromBeginning });
     await consumer.run({

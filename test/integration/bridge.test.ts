@@ -66,9 +66,9 @@ class Scenario {
     await this.producer.send({ topic: this.topic, acks: -1, messages: records });
   }
 
-  async startBridge(options: Partial<BridgeOptions> = {}, routes: Route[] = [this.route], temporal = this.temporal): Promise<{ bridge: Bridge; metrics: Registry }> {
+  async startBridge(options: Partial<BridgeOptions> = {}, routes: Route[] = [this.route], temporal = this.temporal, onConsumerStopped?: (err: Error) => void): Promise<{ bridge: Bridge; metrics: Registry }> {
     const metrics = new Registry();
-    const bridge = new Bridge({ kafka: this.kafka, temporal, producer: this.producer, routes, logger, metrics }, { groupId: this.groupId, ...options });
+    const bridge = new Bridge({ kafka: this.kafka, temporal, producer: this.producer, routes, logger, metrics, onConsumerStopped }, { groupId: this.groupId, ...options });
     this.bridges.push(bridge);
     await bridge.start();
     return { bridge, metrics };
@@ -221,6 +221,19 @@ describe('bridge on the real stack', () => {
     expect(signalled).toBeGreaterThanOrEqual(1);
     expect(signalled).toBeLessThanOrEqual(labels.length);
     expect(await scenario.workflowIds()).toEqual([route.workflowId(undefined as never)]);
+  });
+
+  it('reports a consumer that stopped for good (a failure kafkajs does not restart) and commits nothing past it', async () => {
+    const events = Array.from({ length: 3 }, (_, i) => payment(`user-${i}`, i));
+    // A defect in a route (here: its workflow id) fails the whole batch: kafkajs stops the consumer for good.
+    const broken: Route = { ...scenario.route, mode: 'signalWithStart', signal: 'never', startArgs: () => [], maxBatch: 10, workflowId: () => { throw new TypeError('route defect'); } };
+    await scenario.produce(events.map((e) => ({ key: e.subject, value: JSON.stringify(e) })));
+    const stopped: Error[] = [];
+    await scenario.startBridge({}, [broken], temporal, (err) => stopped.push(err));
+    await eventually(async () => stopped, (errs) => errs.length > 0, { what: 'consumer stop reported' });
+    expect(stopped.map((e) => e.message)).toEqual(['route defect']);
+    expect([...(await committedOffsets(kafka, scenario.groupId, scenario.topic)).values()].every((o) => o <= 0n)).toBe(true);
+    expect(await scenario.workflowIds()).toEqual([]);
   });
 
   it('holds the stream while Temporal is down and starts every event exactly once when it returns', async () => {
