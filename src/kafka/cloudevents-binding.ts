@@ -131,6 +131,18 @@ function decodeBinary(
   return completeAndParse(attributes, record, CE_HEADER_PREFIX, registry);
 }
 
+/** `<scheme>:…/payments.initiated/v2` or `urn:acme:payments.initiated/v2` ends in a contract name. */
+const SCHEMA_URI_TAIL = /^[a-z][a-z0-9+.-]*:.*[/:]([a-z][a-z0-9-]*(?:\.[a-z][a-z0-9-]*)+\/v[1-9][0-9]{0,3})$/i;
+
+/**
+ * CloudEvents makes `dataschema` a URI and the SDK refuses anything else, so a producer on the SDK names a version as
+ * `https://schemas.acme.io/payments.initiated/v2` or `urn:acme:payments.initiated/v2`: read as the contract it ends in.
+ * Anything else is left for the envelope check to refuse by name.
+ */
+function contractOfSchemaUri(dataschema: string): string {
+  return SCHEMA_URI_TAIL.exec(dataschema)?.[1] ?? dataschema;
+}
+
 /** Refuses what CloudEvents requires and is missing, fills in what it makes optional, then checks the contract. */
 function completeAndParse(attributes: Record<string, unknown>, record: IncomingRecord, headerPrefix: string, registry: ContractRegistry<LatestEventData>): ParseResult<LatestEventData> {
   for (const name of REQUIRED_ATTRIBUTES) {
@@ -145,6 +157,7 @@ function completeAndParse(attributes: Record<string, unknown>, record: IncomingR
     if (recordTime !== undefined) attributes.time = recordTime;
   }
   if (attributes.subject === undefined && record.key !== null && record.key.length > 0) attributes.subject = record.key.toString();
+  if (typeof attributes.dataschema === 'string') attributes.dataschema = contractOfSchemaUri(attributes.dataschema);
   if (attributes.dataschema === undefined && typeof attributes.type === 'string') {
     const versions = registry.versions(attributes.type);
     if (versions.length === 0) return parseFailure('UNKNOWN_TYPE', `type: no contract for "${attributes.type}"`, 'type');

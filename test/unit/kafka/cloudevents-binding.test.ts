@@ -161,6 +161,18 @@ describe('decodeRecord: binary mode', () => {
     });
   });
 
+  it.each(['https://schemas.acme.io/events/payments.initiated/v1', 'urn:acme:payments.initiated/v1'])('reads a dataschema URI (as the SDK requires) by the contract it ends in: %s', (dataschema) => {
+    const result = expectOk(decodeRecord(consumed({ key: 'user-7', value: JSON.stringify(paymentData), headers: binaryHeaders({ ...minimalAttributes, dataschema }) })));
+    expect(result.envelope.dataschema).toBe('payments.initiated/v1');
+  });
+
+  it('refuses a dataschema URI that names no contract, or another version', () => {
+    const noContract = decodeRecord(consumed({ key: 'user-7', value: JSON.stringify(paymentData), headers: binaryHeaders({ ...minimalAttributes, dataschema: 'https://schemas.acme.io/payment.json' }) }));
+    expect(expectRefused(noContract)).toMatchObject({ path: 'dataschema' });
+    const unknown = decodeRecord(consumed({ key: 'user-7', value: JSON.stringify(paymentData), headers: binaryHeaders({ ...minimalAttributes, dataschema: 'urn:acme:payments.initiated/v7' }) }));
+    expect(expectRefused(unknown)).toMatchObject({ code: 'UNKNOWN_VERSION', path: 'dataschema' });
+  });
+
   it('keeps what the producer set over every default', () => {
     const headers = binaryHeaders({ ...minimalAttributes, correlationid: 'corr-2', time: '2026-01-01T00:00:00Z', subject: 'user-7', dataschema: 'payments.initiated/v1' });
     const result = expectOk(decodeRecord(consumed({ key: 'user-7', value: JSON.stringify(paymentData), headers })));
