@@ -16,7 +16,6 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  executeChild,
   log,
   proxyActivities,
   setHandler,
@@ -26,6 +25,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { LearningActivities } from '../activities/learning.activities';
+import { errorText, iso, now, runCycleSteps, type ApprovalState, type CycleHost } from './learning-cycle/steps';
 import {
   approvePromotionSignal,
   approvePromotionUpdate,
@@ -44,15 +44,10 @@ import {
   type PromotionDecisionResult,
   type RetrainRequestResult,
 } from './learning-loop.messages';
-import { ALIAS, MEASURE, STORE, TRAIN } from './learning/activity-profiles';
-import type { BackfillGateConfig } from './learning/config';
-import { REPLAY_JOB_WORKFLOW_TYPE } from './replay-job.messages';
-import type { replayJob } from './replay-job.workflow';
-import { judgeBackfill, type BackfillGateResult } from './replay/gate';
+import { MEASURE, STORE } from './learning/activity-profiles';
 import { prependBounded } from './learning/bounded';
 import { resolveLearningConfig } from './learning/config';
-import { decideGate, judgePaired, judgeWatch } from './learning/decisions';
-import { checkConfigChange, checkPromotionDecision, checkRetrainRequest, type PromotionDecisionRequest, type RequestRejection, type RetrainRequest } from './learning/requests';
+import { checkConfigChange, checkPromotionDecision, checkRetrainRequest, type RequestRejection, type RetrainRequest } from './learning/requests';
 import {
   acceptLabelEvents,
   freshEventIds,
@@ -66,9 +61,7 @@ import {
 } from './learning/state';
 import { evaluateTriggers, scheduleDueAtMs, type DueTrigger, type TriggerEvaluation } from './learning/triggers';
 import type {
-  ApprovalRecord,
   ChampionInfo,
-  CycleOutcome,
   CycleRecord,
   DriftFinding,
   LearningLoopState,
@@ -76,35 +69,20 @@ import type {
   LearningPhase,
   LearningRecord,
   ManualRequest,
-  PairedComparison,
+  PromotionDecisionRequest,
   RefusedRequest,
   TriggerOutcome,
   TriggerRecord,
-} from './learning/types';
+} from './learning-loop.messages';
 
 const store = proxyActivities<LearningActivities>(STORE);
 const measure = proxyActivities<LearningActivities>(MEASURE);
-const train = proxyActivities<LearningActivities>(TRAIN);
-const alias = proxyActivities<LearningActivities>(ALIAS);
-
-/** Actor recorded for what the loop does on its own (shadow changes, auto-reject, rollback). */
-const LOOP_ACTOR = 'learning-loop';
 const MODEL_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 const LABEL_BATCH = 1000;
 const OUTBOX_BATCH = 50;
 const PUMP_RETRY_MS = 30_000;
 
-const iso = (ms: number): string => new Date(ms).toISOString();
-const now = (): number => Date.now();
 const toMs = (t: string | null | undefined): number | null => (t ? Date.parse(t) : null);
-
-function errorText(err: unknown): string {
-  if (err instanceof Error) {
-    const cause = (err as { cause?: unknown }).cause;
-    return cause instanceof Error && cause.message !== err.message ? `${err.message}: ${cause.message}` : err.message;
-  }
-  return String(err);
-}
 
 function refuse(rejection: RequestRejection | null): void {
   if (rejection) {
@@ -142,11 +120,8 @@ export async function learningLoop(input: LearningLoopInput): Promise<never> {
   let configVersion = 0;
   let stopping = false;
   const outbox: LearningRecord[] = [];
-  let awaiting: ApprovalRecord | null = null;
-  let decision: { kind: 'approve' | 'reject'; request: PromotionDecisionRequest; via: 'update' | 'signal'; at: string } | null = null;
-  let expiredBy: DriftFinding | null = null;
+  const approval: ApprovalState = { awaiting: null, decision: null, expiredBy: null };
   const decisionResults = new Map<string, PromotionDecisionResult>();
-  const pendingOutcome = () => ({ decided: decision, drift: expiredBy });
 
   // ---- recording ------------------------------------------------------------------------------------------------
   function enqueue(record: LearningRecord): void {
@@ -245,9 +220,10 @@ export async function learningLoop(input: LearningLoopInput): Promise<never> {
     if (current) {
       current.drift.push(finding);
       saveCycle();
-      if (awaiting && !decision && !expiredBy) {
-        expiredBy = finding;
-        recordTrigger({ kind: 'drift', reason: `new drift report ${finding.reportId} expires the approval request for ${awaiting.version}; candidate re-evaluated`, detail }, 'noted');
+      const awaiting = awaitingVersion();
+      if (awaiting) {
+        approval.expiredBy = finding;
+        recordTrigger({ kind: 'drift', reason: `new drift report ${finding.reportId} expires the approval request for ${awaiting}; candidate re-evaluated`, detail }, 'noted');
         wake++;
         return;
       }
@@ -300,11 +276,12 @@ export async function learningLoop(input: LearningLoopInput): Promise<never> {
 
   setHandler(requestRetrainUpdate, (request) => onManual(manualFrom(request)), { validator: (request) => refuse(checkRetrainRequest(request)) });
 
-  const awaitingVersion = (): string | null => (awaiting && !decision && !expiredBy ? awaiting.version : null);
+  const awaitingVersion = (): string | null => (approval.awaiting && !approval.decision && !approval.expiredBy ? approval.awaiting.version : null);
 
   function acceptDecision(kind: 'approve' | 'reject', request: PromotionDecisionRequest, via: 'update' | 'signal'): string {
+    const { awaiting } = approval;
     if (!awaiting) throw ApplicationFailure.create({ type: LEARNING_FAILURES.requestRejected, message: 'no promotion is awaiting approval', nonRetryable: true });
-    decision = { kind, request: { ...request, approver: request.approver.trim(), version: request.version.trim() }, via, at: iso(now()) };
+    approval.decision = { kind, request: { ...request, approver: request.approver.trim(), version: request.version.trim() }, via, at: iso(now()) };
     wake++;
     return awaiting.requestId;
   }
@@ -368,7 +345,7 @@ export async function learningLoop(input: LearningLoopInput): Promise<never> {
       pending: { manual: s.pendingManual, drift: s.pendingDrift },
       lastTrigger: s.lastTrigger,
       cycle: current,
-      awaitingApproval: awaiting && awaitingVersion() ? { requestId: awaiting.requestId, version: awaiting.version, deadline: awaiting.deadline, approvers: s.config.approval.approvers } : null,
+      awaitingApproval: approval.awaiting && awaitingVersion() ? { requestId: approval.awaiting.requestId, version: approval.awaiting.version, deadline: approval.awaiting.deadline, approvers: s.config.approval.approvers } : null,
       history: s.history,
       triggers: s.triggers,
       refused: s.refused,
@@ -439,259 +416,27 @@ export async function learningLoop(input: LearningLoopInput): Promise<never> {
     }
   }
 
-  // ---- the cycle ------------------------------------------------------------------------------------------------
-  async function comparePaired(primaryVersion: string, secondaryVersion: string, sinceIso: string): Promise<PairedComparison | undefined> {
-    try {
-      return await measure.comparePaired({ modelName, primaryVersion, secondaryVersion, since: sinceIso, until: iso(now()) });
-    } catch (err) {
-      log.warn('paired comparison failed; treated as no data yet', { modelName, error: errorText(err) });
-      return undefined;
-    }
-  }
-
+  // ---- the cycle (steps in workflows/learning-cycle/steps.ts) -----------------------------------------------------
   async function refreshChampion(): Promise<void> {
     setChampion(await store.getChampion({ modelName }));
   }
 
-  async function setShadow(version: string | null, reason: string): Promise<void> {
-    await alias.setShadowAlias({ modelName, version, actor: LOOP_ACTOR, reason });
-  }
-
-  type Ending = { outcome: CycleOutcome; reason: string };
-
-  async function shadowPhase(c: CycleRecord, candidate: string, champion: string): Promise<void> {
-    const cfg = s.config.shadow;
-    setPhase('shadowing');
-    await setShadow(candidate, `shadow evaluation of ${candidate} (cycle ${c.number})`);
-    const startedAt = now();
-    const shadow = (c.shadow = { version: candidate, championVersion: champion, startedAt: iso(startedAt), metric: cfg.metric, polls: 0 } as NonNullable<CycleRecord['shadow']>);
-    saveCycle();
-    const deadline = startedAt + cfg.maxDurationMs;
-    for (;;) {
-      await sleep(Math.max(1, Math.min(cfg.pollIntervalMs, deadline - now())));
-      const cmp = await comparePaired(champion, candidate, shadow.startedAt);
-      shadow.polls++;
-      if (cmp) shadow.comparison = cmp;
-      const j = judgePaired(shadow.comparison, cfg.metric, cfg.minLabeledSamples, cfg.maxDegradation);
-      shadow.improvement = j.improvement;
-      saveCycle();
-      if ((shadow.comparison?.samples ?? 0) >= cfg.minLabeledSamples) shadow.endedBy = 'min-samples';
-      else if (now() >= deadline) shadow.endedBy = 'max-duration';
-      if (shadow.endedBy) {
-        shadow.endedAt = iso(now());
-        shadow.verdict = j.verdict;
-        saveCycle();
-        return;
-      }
-    }
-  }
-
-  /** One approval request; resolves with the decision, the deadline, or an expiry by drift. */
-  async function approvalRequest(c: CycleRecord, candidate: string): Promise<ApprovalRecord> {
-    setPhase('awaiting-approval');
-    const requestedAt = now();
-    const request: ApprovalRecord = {
-      requestId: uuid4(),
-      cycleId: c.id,
-      modelName,
-      version: candidate,
-      status: 'pending',
-      requestedAt: iso(requestedAt),
-      deadline: iso(requestedAt + s.config.approval.deadlineMs),
-      evidence: { gate: c.regates[c.regates.length - 1] ?? c.gate, shadow: c.shadow },
-    };
-    c.approvals.push(request);
-    awaiting = request;
-    decision = null;
-    expiredBy = null;
-    saveCycle();
-    enqueue({ type: 'approval', approval: request });
-    log.info('promotion awaiting approval', { modelName, version: candidate, deadline: request.deadline });
-
-    await condition(() => decision !== null || expiredBy !== null, s.config.approval.deadlineMs);
-    const at = iso(now());
-    // Read through a function: the handlers changed these while we waited (TypeScript still sees the nulls above).
-    const { decided, drift } = pendingOutcome();
-    if (decided) {
-      request.status = decided.kind === 'approve' ? 'approved' : 'rejected';
-      request.decidedBy = decided.request.approver;
-      request.decidedAt = decided.at;
-      request.reason = decided.request.reason?.trim() || (decided.kind === 'approve' ? 'approved' : 'rejected');
-      request.via = decided.via;
-    } else if (drift) {
-      request.status = 'expired';
-      request.decidedBy = LOOP_ACTOR;
-      request.decidedAt = at;
-      request.reason = `drift report ${drift.reportId} arrived while waiting (${(drift.share * 100).toFixed(0)}% of features drifted)`;
-      request.via = 'drift';
-    } else {
-      request.status = 'auto-rejected';
-      request.decidedBy = LOOP_ACTOR;
-      request.decidedAt = at;
-      request.reason = `no decision by the deadline ${request.deadline}`;
-      request.via = 'deadline';
-    }
-    awaiting = null;
-    saveCycle();
-    enqueue({ type: 'approval', approval: request });
-    if (request.status === 'rejected') {
-      decisionResults.set(request.requestId, { requestId: request.requestId, version: candidate, decision: 'rejected', decidedBy: request.decidedBy ?? '', at: request.decidedAt ?? at });
-    }
-    return request;
-  }
-
-  /** After drift expired an approval request: the candidate is measured again on data up to now. */
-  async function reevaluate(c: CycleRecord, candidate: string): Promise<string | null> {
-    setPhase('gating');
-    await refreshChampion();
-    const championVersion = s.champion?.version ?? null;
-    const measured = await train.evaluateHoldout({ modelName, asOf: iso(now()), challengerVersion: candidate, championVersion, training: s.config.training });
-    const gate = decideGate(measured, championVersion, s.config.gate);
-    c.regates.push(gate);
-    saveCycle();
-    if (!gate.passed) return `re-evaluation after drift: gate failed (${gate.reasons.join('; ')})`;
-    if (c.shadow && championVersion) {
-      const cmp = await comparePaired(championVersion, candidate, c.shadow.startedAt);
-      if (cmp) c.shadow.comparison = cmp;
-      const j = judgePaired(c.shadow.comparison, s.config.shadow.metric, s.config.shadow.minLabeledSamples, s.config.shadow.maxDegradation);
-      c.shadow.improvement = j.improvement;
-      c.shadow.verdict = j.verdict;
-      saveCycle();
-      if (j.verdict === 'worse') return `re-evaluation after drift: shadow now worse (${j.reason})`;
-    }
-    return null;
-  }
-
-  async function watchPhase(c: CycleRecord, version: string, previous: string): Promise<Ending | null> {
-    const cfg = s.config.watch;
-    setPhase('watching');
-    await setShadow(previous, `post-promotion watch: previous champion ${previous} shadows ${version}`);
-    const startedAt = now();
-    const watch = (c.watch = { version, previousVersion: previous, startedAt: iso(startedAt), metric: cfg.metric, polls: 0 } as NonNullable<CycleRecord['watch']>);
-    saveCycle();
-    const deadline = startedAt + cfg.durationMs;
-    while (now() < deadline) {
-      await sleep(Math.max(1, Math.min(cfg.checkIntervalMs, deadline - now())));
-      const cmp = await comparePaired(version, previous, watch.startedAt);
-      watch.polls++;
-      if (cmp) watch.comparison = cmp;
-      const j = judgeWatch(watch.comparison, cfg);
-      watch.improvement = j.improvement;
-      watch.verdict = j.verdict;
-      saveCycle();
-      if (j.regression) {
-        setPhase('rolling-back');
-        const r = await alias.rollbackVersion({ modelName, expectedChampion: version, reason: `automatic rollback: ${j.reason}` });
-        c.rollback = { from: version, to: r.champion, reason: j.reason, at: iso(now()), changed: r.changed };
-        watch.endedAt = iso(now());
-        await setShadow(null, `rollback of ${version}`);
-        saveCycle();
-        return { outcome: 'rolled-back', reason: j.reason };
-      }
-    }
-    watch.endedAt = iso(now());
-    await setShadow(null, `post-promotion watch of ${version} ended`);
-    saveCycle();
-    return null;
-  }
-
-  /** The challenger replayed over the last hours of the topic by a child replay job (never acts), then judged. */
-  async function backfillGate(c: CycleRecord, candidate: string, cfg: BackfillGateConfig): Promise<BackfillGateResult> {
-    const to = iso(now());
-    const from = iso(now() - cfg.hours * 3_600_000);
-    const replayId = `replay-gate-${c.id}`;
-    const { report } = await executeChild<typeof replayJob>(REPLAY_JOB_WORKFLOW_TYPE, {
-      workflowId: replayId,
-      args: [{ params: { replayId, kind: 'score', topic: cfg.topic, from: { time: from }, to: { time: to }, modelName, modelVersion: candidate, requestedBy: LOOP_ACTOR } }],
-      staticSummary: `backfill gate: ${candidate} over the last ${cfg.hours} h of ${cfg.topic} (cycle ${c.number})`,
-    });
-    if (report.kind !== 'score') throw ApplicationFailure.create({ type: LEARNING_FAILURES.configInvalid, message: `replay ${replayId} returned a ${report.kind} report`, nonRetryable: true });
-    return judgeBackfill(report, cfg, { from, to });
-  }
-
-  async function cycleSteps(c: CycleRecord): Promise<Ending> {
-    // 1. retrain
-    const trained = await train.trainChallenger({ modelName, cycleId: c.id, asOf: c.asOf, training: s.config.training });
-    if (trained.status === 'insufficient-data') {
-      const { rows, positives, minRows, minPositives } = trained;
-      c.insufficientData = { rows, positives, minRows, minPositives };
-      return { outcome: 'insufficient-data', reason: `${rows} labelled rows with ${positives} fraud labels; at least ${minRows} / ${minPositives} needed` };
-    }
-    const { status: _status, ...training } = trained;
-    const candidate = training.version;
-    c.training = training;
-    c.candidate = candidate;
-    saveCycle();
-
-    // 2. gate
-    setPhase('gating');
-    await refreshChampion();
-    const championVersion = s.champion?.version ?? null;
-    const measured = await train.evaluateHoldout({ modelName, asOf: c.asOf, challengerVersion: candidate, championVersion, training: s.config.training });
-    c.gate = decideGate(measured, championVersion, s.config.gate);
-    saveCycle();
-    if (!c.gate.passed) return { outcome: 'gate-failed', reason: c.gate.reasons.join('; ') };
-    // 2b. optional backfill gate (off unless configured; loops carried from before it existed have no such key)
-    const backfill = s.config.backfillGate ?? null;
-    if (backfill) {
-      c.backfill = await backfillGate(c, candidate, backfill);
-      saveCycle();
-      if (!c.backfill.passed) return { outcome: 'gate-failed', reason: `backfill: ${c.backfill.reason}` };
-    }
-
-    // 3. shadow (needs a champion deciding next to it)
-    if (championVersion !== null) {
-      await shadowPhase(c, candidate, championVersion);
-      if (c.shadow?.verdict === 'worse') {
-        await setShadow(null, `shadow of ${candidate} ended: worse than ${championVersion}`);
-        return { outcome: 'shadow-failed', reason: judgePaired(c.shadow.comparison, s.config.shadow.metric, s.config.shadow.minLabeledSamples, s.config.shadow.maxDegradation).reason };
-      }
-    }
-
-    // 4. approval (a drift report while waiting expires the request: measure again, ask again if still good)
-    let approved: ApprovalRecord;
-    for (;;) {
-      const request = await approvalRequest(c, candidate);
-      if (request.status === 'approved') {
-        approved = request;
-        break;
-      }
-      if (request.status === 'expired') {
-        const failed = await reevaluate(c, candidate);
-        if (failed === null) continue;
-        if (c.shadow) await setShadow(null, `candidate ${candidate} dropped after drift`);
-        if (expiredBy) s.pendingDrift = expiredBy;
-        return { outcome: 'expired', reason: failed };
-      }
-      if (c.shadow) await setShadow(null, `candidate ${candidate} ${request.status}`);
-      return { outcome: request.status === 'rejected' ? 'rejected' : 'auto-rejected', reason: `${request.decidedBy}: ${request.reason}` };
-    }
-
-    // 5. promote: one atomic alias flip with the approver in the alias history
-    setPhase('promoting');
-    const approver = approved.decidedBy ?? '';
-    const reason = `${approved.reason} (cycle ${c.number}, approval ${approved.requestId})`;
-    const promoted = await alias.promoteVersion({ modelName, version: candidate, approver, reason });
-    c.promotion = { version: candidate, previousChampion: promoted.previousChampion, approver, reason, at: iso(now()), changed: promoted.changed };
-    saveCycle();
-    decisionResults.set(approved.requestId, {
-      requestId: approved.requestId,
-      version: candidate,
-      decision: 'approved',
-      decidedBy: approver,
-      at: approved.decidedAt ?? c.promotion.at,
-      promotion: c.promotion,
-    });
-    s.pendingDrift = null; // drift measured against the old champion no longer applies
-    await refreshChampion();
-
-    // 6. watch
-    if (s.config.watch.durationMs > 0 && promoted.previousChampion !== null) {
-      const rolledBack = await watchPhase(c, candidate, promoted.previousChampion);
-      if (rolledBack) return rolledBack;
-    }
-    return { outcome: 'promoted', reason: `${candidate} promoted by ${approver}` };
-  }
+  /** The loop as the host of its own cycle steps (loops started before the learningCycle child workflow). */
+  const host: CycleHost = {
+    modelName,
+    config: () => s.config,
+    champion: () => s.champion,
+    refreshChampion,
+    setPhase,
+    saveCycle,
+    enqueue,
+    setPendingDrift: (finding) => {
+      s.pendingDrift = finding;
+    },
+    approval,
+    decisionResults,
+    phase: () => phase,
+  };
 
   async function runCycle(fire: DueTrigger, due: DueTrigger[]): Promise<void> {
     s.cycleSeq += 1;
@@ -723,34 +468,7 @@ export async function learningLoop(input: LearningLoopInput): Promise<never> {
     setPhase('retraining');
     saveCycle();
 
-    let ending: Ending;
-    try {
-      ending = await cycleSteps(c);
-    } catch (err) {
-      ending = { outcome: c.promotion ? 'promoted' : 'failed', reason: errorText(err) };
-      c.error = errorText(err);
-      log.error('learning cycle failed', { modelName, cycle: c.number, phase, error: c.error });
-      // Leave no alias half-moved: a shadow this cycle set is cleared (the promotion, if done, stands).
-      if (c.shadow || c.watch) {
-        try {
-          await setShadow(null, `cycle ${c.number} failed: ${c.error}`);
-        } catch (cleanupErr) {
-          log.error('clearing the shadow alias failed', { modelName, error: errorText(cleanupErr) });
-        }
-      }
-    }
-    // Answer decision updates that are still waiting (e.g. the promotion failed for good).
-    for (const a of c.approvals) {
-      if ((a.status === 'approved' || a.status === 'rejected') && !decisionResults.has(a.requestId)) {
-        decisionResults.set(a.requestId, { requestId: a.requestId, version: a.version, decision: a.status, decidedBy: a.decidedBy ?? '', at: a.decidedAt ?? iso(now()), promotion: c.promotion });
-      }
-    }
-    awaiting = null;
-    decision = null;
-    expiredBy = null;
-    c.outcome = ending.outcome;
-    c.outcomeReason = ending.reason;
-    c.endedAt = iso(now());
+    await runCycleSteps(host, c);
     s.cooldownUntil = iso(now() + s.config.triggers.cooldownMs);
     saveCycle();
     // The carried history stays small: the evidence shown to approvers is in the approval table already.
