@@ -1,8 +1,10 @@
 // Three projects, one command: pure logic (unit), workflow logic on the time-skipping test server (workflows),
 // and the real stack (integration). `npm test` runs all of them; --selectProjects picks one.
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] };
+// The CLI loads bench and chaos code with `await import('….js')` (node16 resolution wants the extension): map it to the .ts.
+const moduleNameMapper = { '^(\\.{1,2}/.*)\\.js$': '$1' };
 // node-environment.js shares Node's typed-array constructors with the sandbox (onnxruntime-node checks instanceof).
-const common = { testEnvironment: '<rootDir>/test/helpers/node-environment.js', transform, moduleFileExtensions: ['ts', 'js', 'json'] };
+const common = { testEnvironment: '<rootDir>/test/helpers/node-environment.js', transform, moduleNameMapper, moduleFileExtensions: ['ts', 'js', 'json'] };
 
 /** @type {import('jest').Config} */
 module.exports = {

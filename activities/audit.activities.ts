@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { createEvent, paymentScoredV1 } from '../schemas';
 import type { Db } from '../src/db/client';
 import { decision as decisionTable, paymentEvent } from '../src/db/schema';
-import type { KafkaCoordinates } from '../src/temporal/bridged-event';
+import type { KafkaCoordinates } from '../schemas/bridged-event';
 import type { CompensationRecord, Decision, ReviewRecord } from '../workflows/payment-saga.messages';
 import type { ScoreReason } from './scoring.activities';
 import { eventIdFor, failPermanentFast, publishEffect, type ResolvedDeps } from './shared';

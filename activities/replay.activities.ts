@@ -33,7 +33,7 @@ import type {
   ReplayChunkResult,
   ReplayReport,
   ScoreReport,
-} from '../workflows/replay/types';
+} from '../schemas/replay';
 import { enrichmentFeatures } from './enrichment.activities';
 
 export interface ReplayActivityDeps {

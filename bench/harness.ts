@@ -13,7 +13,7 @@ import { userRiskProfile } from '../src/db/schema';
 import { createKafka, ensureTopics } from '../src/kafka/client';
 import { dlqTopic } from '../src/kafka/topics';
 import { generatePopulation } from '../src/model/synthetic';
-import { stackPaths } from '../src/stack/paths';
+import { stackPaths } from '../stack/paths';
 import { connectTemporal } from '../src/temporal/client';
 import { startBenchStack, type BenchStack } from './lib/bench-stack';
 import { childNames, startChild, type BenchChild } from './lib/children';

@@ -1,4 +1,4 @@
-import type { OnFatal, ShutdownSequence } from '../lifecycle/shutdown';
+import type { OnFatal, ShutdownSequence } from '../src/lifecycle/shutdown';
 
 /**
  * A long-running command's answer to a component failing after it started (a worker crashed, the bridge's consumer

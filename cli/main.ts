@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { ConfigError } from '../config/env';
+import { ConfigError } from '../src/config/env';
+import { PortsInUseError } from '../src/lifecycle/ports';
 import { StackError } from '../stack/errors';
 import { registerBenchCommand } from './commands/bench';
 import { registerBridgeCommand } from './commands/bridge';
@@ -47,7 +48,7 @@ program.parseAsync(process.argv).catch((err: unknown) => {
     process.exitCode = (err as { exitCode?: number }).exitCode ?? 1;
     return;
   }
-  if (err instanceof StackError || err instanceof ConfigError || err instanceof CliUsageError) {
+  if (err instanceof StackError || err instanceof PortsInUseError || err instanceof ConfigError || err instanceof CliUsageError) {
     console.error(`mainspring: ${err.message}`);
   } else if (process.env.LOG_LEVEL === 'debug' || process.env.LOG_LEVEL === 'trace') {
     console.error(err);

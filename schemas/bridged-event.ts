@@ -1,4 +1,4 @@
-import type { EventEnvelope } from '../../schemas/envelope';
+import type { EventEnvelope } from './envelope';
 
 /** Where an event sits in Kafka; travels into workflow memo, search attributes and the decision record. */
 export interface KafkaCoordinates {

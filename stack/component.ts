@@ -1,4 +1,4 @@
-import type { PortClaim } from './ports';
+import type { PortClaim } from '../src/lifecycle/ports';
 
 export type ComponentName = 'temporal' | 'kafka' | 'postgres';
 

@@ -2,7 +2,6 @@
 export class StackError extends Error {
   constructor(
     readonly code:
-      | 'PORT_IN_USE'
       | 'NOT_INSTALLED'
       | 'JAVA_MISSING'
       | 'START_FAILED'

@@ -1,8 +1,8 @@
 import { Connection } from '@temporalio/client';
 import { logLevel } from 'kafkajs';
 import { Client } from 'pg';
-import { createKafka, type KafkaSettings } from '../kafka/client';
-import { temporalConnectionOptions, type TemporalSettings } from '../temporal/client';
+import { createKafka, type KafkaSettings } from '../src/kafka/client';
+import { temporalConnectionOptions, type TemporalSettings } from '../src/temporal/client';
 
 /** Health checks shared by the local components and by `stack status` for external services. */
 export async function temporalHealthy(settings: TemporalSettings): Promise<boolean> {

@@ -7,7 +7,7 @@ import type { ComponentStatus, StackComponent } from './component';
 import { StackError } from './errors';
 import type { StackPaths } from './paths';
 import { kafkaHealthy } from './health';
-import type { PortClaim } from './ports';
+import type { PortClaim } from '../src/lifecycle/ports';
 import { livePid, spawnDetached, stopFromPidFile, tailFile, waitUntil } from './processes';
 
 const run = promisify(execFile);

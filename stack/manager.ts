@@ -1,13 +1,13 @@
 import { logLevel } from 'kafkajs';
-import type { Config } from '../config/env';
-import { migrateDatabase } from '../db/migrate';
-import { awaitGroupCoordinator, createKafka, ensureTopics } from '../kafka/client';
-import { ALL_TOPICS } from '../kafka/topics';
+import type { Config } from '../src/config/env';
+import { migrateDatabase } from '../src/db/migrate';
+import { awaitGroupCoordinator, createKafka, ensureTopics } from '../src/kafka/client';
+import { ALL_TOPICS } from '../src/kafka/topics';
 import type { ComponentStatus, StackComponent } from './component';
 import { kafkaHealthy, postgresHealthy, temporalHealthy } from './health';
 import { LocalKafka } from './kafka';
 import { stackPaths, toolPaths, type ToolPaths } from './paths';
-import { assertPortsFree, type PortClaim } from './ports';
+import { assertPortsFree, type PortClaim } from '../src/lifecycle/ports';
 import { LocalPostgres } from './postgres';
 import { LocalTemporal } from './temporal';
 

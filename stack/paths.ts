@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { projectRoot } from '../config/project-root';
+import { projectRoot } from '../src/config/project-root';
 
 /** Installed tools (shared by every stack of this checkout; written by scripts/bootstrap.sh). */
 export interface ToolPaths {

@@ -2,12 +2,12 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { searchAttributeCliArgs } from '../temporal/search-attributes';
+import { searchAttributeCliArgs } from '../src/temporal/search-attributes';
 import type { ComponentStatus, StackComponent } from './component';
 import { StackError } from './errors';
 import type { StackPaths } from './paths';
 import { temporalHealthy } from './health';
-import type { PortClaim } from './ports';
+import type { PortClaim } from '../src/lifecycle/ports';
 import { livePid, spawnDetached, stopFromPidFile, tailFile, waitUntil } from './processes';
 
 export interface LocalTemporalOptions {

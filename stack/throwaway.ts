@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig, type Config } from '../config/env';
+import { loadConfig, type Config } from '../src/config/env';
 import { Stack, type StackEndpoints } from './manager';
-import { findFreePort } from './ports';
+import { findFreePort } from '../src/lifecycle/ports';
 import { isAlive, stopFromPidFile } from './processes';
 
 /**

@@ -2,14 +2,14 @@ import { secretPiiHashKey, type Config } from '../src/config/env';
 import { Bridge, type BridgeOptions } from '../src/kafka/bridge';
 import { createKafka } from '../src/kafka/client';
 import { connectProducer } from '../src/kafka/producer';
-import { productRoutes } from '../src/kafka/product-routes';
+import { productRoutes } from './product-routes';
 import { ShutdownSequence, type OnFatal } from '../src/lifecycle/shutdown';
 import { createMetricsRegistry, METRIC_PREFIXES, metricsHost, serveMetrics } from '../src/observability/metrics';
 import { createTracing, SERVICE_NAMES, type Tracing } from '../src/observability/tracing';
 import type { Logger } from '../src/observability/logger';
 import type { Registry } from 'prom-client';
 import type { Client } from '@temporalio/client';
-import { assertPortsFree, type PortClaim } from '../src/stack/ports';
+import { assertPortsFree, type PortClaim } from '../src/lifecycle/ports';
 import { connectTemporal } from '../src/temporal/client';
 
 export interface RunningProcess {

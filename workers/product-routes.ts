@@ -1,10 +1,10 @@
 import type { SearchAttributePair } from '@temporalio/common';
-import { LEARNING_LOOP_WORKFLOW_TYPE, LEARNING_SIGNALS, learningWorkflowId, type LearningLoopInput } from '../../workflows/learning-loop.messages';
-import { pseudonymize } from '../security/pseudonymize';
-import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
-import { TASK_QUEUES } from '../temporal/task-queues';
-import type { Route } from './routes';
-import { TOPICS } from './topics';
+import { LEARNING_LOOP_WORKFLOW_TYPE, LEARNING_SIGNALS, learningWorkflowId, type LearningLoopInput } from '../workflows/learning-loop.messages';
+import { pseudonymize } from '../src/security/pseudonymize';
+import { SEARCH_ATTRIBUTES } from '../src/temporal/search-attributes';
+import { TASK_QUEUES } from '../src/temporal/task-queues';
+import type { Route } from '../src/kafka/routes';
+import { TOPICS } from '../src/kafka/topics';
 
 export const PAYMENT_SAGA_WORKFLOW = 'paymentSaga';
 

@@ -3,7 +3,7 @@ import type { Config } from '../src/config/env';
 import { ShutdownSequence } from '../src/lifecycle/shutdown';
 import type { Logger } from '../src/observability/logger';
 import { temporalDataConverter } from '../src/temporal/client';
-import { assertPortsFree, type PortClaim } from '../src/stack/ports';
+import { assertPortsFree, type PortClaim } from '../src/lifecycle/ports';
 import { bridgePortClaims, startBridgeProcess, type BridgeProcessOptions, type RunningProcess } from './bridge-process';
 import { startWorkerProcess, workerPortClaims, type WorkerProcessOptions } from './worker-process';
 

@@ -17,7 +17,7 @@ import { createMetricsRegistry, METRIC_PREFIXES, metricsHost, serveMetrics } fro
 import { createModelMetrics } from '../src/observability/model-metrics';
 import { createTracing, SERVICE_NAMES, type Tracing } from '../src/observability/tracing';
 import { temporalConnectionOptions, temporalDataConverter } from '../src/temporal/client';
-import { assertPortsFree, type PortClaim } from '../src/stack/ports';
+import { assertPortsFree, type PortClaim } from '../src/lifecycle/ports';
 import { TASK_QUEUES } from '../src/temporal/task-queues';
 import { bundleWorkflows } from './bundle-workflows';
 

@@ -3,7 +3,7 @@
 import type { Duration } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { PaymentInitiatedV1 } from '../schemas/events/payment-initiated.v1';
-import type { BridgedEvent } from '../src/temporal/bridged-event';
+import type { BridgedEvent } from '../schemas/bridged-event';
 
 /** Workflow type name, as the bridge's route and clients start it. */
 export const PAYMENT_SAGA_WORKFLOW_TYPE = 'paymentSaga';

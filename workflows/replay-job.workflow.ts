@@ -13,7 +13,7 @@ import type { ReplayActivities } from '../activities/replay.activities';
 import { progressQuery } from './replay-job.messages';
 import { checkReplayParams } from './replay/params';
 import { applyChunk, DEFAULT_CHUNK_SIZE, DEFAULT_CHUNKS_PER_RUN, doneOffsets, initialReplayState, nextCursor, totalOffsets } from './replay/plan';
-import type { ReplayJobInput, ReplayJobResult, ReplayJobState, ReplayPhase, ReplayProgress, ReplayReport } from './replay/types';
+import type { ReplayJobInput, ReplayJobResult, ReplayJobState, ReplayPhase, ReplayProgress, ReplayReport } from '../schemas/replay';
 
 const NON_RETRYABLE = ['ReplayInputInvalid', 'FEATURE_SPEC_MISMATCH'];
 

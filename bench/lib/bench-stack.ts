@@ -3,10 +3,10 @@
 // KAFKA_BROKERS / DATABASE_URL are used as they are and never started, stopped or wiped.
 import { join } from 'node:path';
 import type { Config } from '../../src/config/env';
-import type { StackEndpoints } from '../../src/stack/manager';
-import { stackPaths } from '../../src/stack/paths';
-import { readPid } from '../../src/stack/processes';
-import { clearStaleStack, startThrowawayStack } from '../../src/stack/throwaway';
+import type { StackEndpoints } from '../../stack/manager';
+import { stackPaths } from '../../stack/paths';
+import { readPid } from '../../stack/processes';
+import { clearStaleStack, startThrowawayStack } from '../../stack/throwaway';
 import type { ProcTarget } from './proc-stats';
 
 export interface BenchStack {

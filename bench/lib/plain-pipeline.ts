@@ -3,7 +3,7 @@
 import type { PaymentSagaActivities } from '../../activities';
 import type { PaymentInitiatedV1 } from '../../schemas/events/payment-initiated.v1';
 import type { EventEnvelope } from '../../schemas/envelope';
-import type { KafkaCoordinates } from '../../src/temporal/bridged-event';
+import type { KafkaCoordinates } from '../../schemas/bridged-event';
 import { decide, DEFAULT_THRESHOLD } from '../../workflows/lib/decide';
 import { enrichInput, flaggedEventData, scoringRecordFields } from '../../workflows/lib/payment-steps';
 

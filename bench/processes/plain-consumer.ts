@@ -19,7 +19,7 @@ import { createRegistryAliasSource } from '../../src/model/registry';
 import { ModelRuntime } from '../../src/model/runtime';
 import { createLogger } from '../../src/observability/logger';
 import type { EventEnvelope } from '../../schemas/envelope';
-import type { KafkaCoordinates } from '../../src/temporal/bridged-event';
+import type { KafkaCoordinates } from '../../schemas/bridged-event';
 import { processPayment } from '../lib/plain-pipeline';
 import type { PlainChildOptions } from '../lib/children';
 import { childMain, childOptions, send } from './child';

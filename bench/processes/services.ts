@@ -11,7 +11,7 @@ import { createDb } from '../../src/db/client';
 import { Bridge } from '../../src/kafka/bridge';
 import { createKafka } from '../../src/kafka/client';
 import { connectProducer } from '../../src/kafka/producer';
-import { productRoutes } from '../../src/kafka/product-routes';
+import { productRoutes } from '../../workers/product-routes';
 import { startAliasWatcher } from '../../src/model/alias-watcher';
 import { createRegistryAliasSource } from '../../src/model/registry';
 import { ModelRuntime } from '../../src/model/runtime';

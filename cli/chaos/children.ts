@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { isAlive, sleep } from '../stack/processes';
+import { isAlive, sleep } from '../../stack/processes';
 
 /**
  * `mainspring worker` or `mainspring bridge` as a child process of the chaos run, so it can be `kill -9`'d and

@@ -1,6 +1,6 @@
 import { createEvent, eventIdFor, paymentLabeledV1 } from '../../schemas';
-import { syntheticPaymentEvent } from '../kafka/synthetic-stream';
-import { generatePayments, type SyntheticPayment } from '../model/synthetic';
+import { syntheticPaymentEvent } from '../../src/kafka/synthetic-stream';
+import { generatePayments, type SyntheticPayment } from '../../src/model/synthetic';
 import { seededRandom, type PlannedEvent } from './schedule';
 
 /** Header on every record a chaos run produces: the planned event it carries (kept by the DLQ, which copies headers). */

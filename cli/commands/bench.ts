@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { runBench } from '../../../bench/harness';
 import { commaList, positiveInt } from '../options';
 
 interface BenchCliOptions {
@@ -45,6 +44,8 @@ export function registerBenchCommand(program: Command): void {
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       try {
+        // The harness (and everything it pulls in) loads only when the bench runs, not at every CLI start.
+        const { runBench } = await import('../../bench/harness.js');
         const outcome = await runBench(
           {
             quick: options.quick === true,

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/env';
-import { createLogger } from '../../observability/logger';
+import { loadConfig } from '../../src/config/env';
+import { createLogger } from '../../src/observability/logger';
 import { ExitOnFatal } from '../fatal';
-import { startBridgeProcess } from '../../../workers/bridge-process';
+import { startBridgeProcess } from '../../workers/bridge-process';
 import { positiveInt } from '../options';
 
 export function registerBridgeCommand(program: Command): void {

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { projectRoot } from '../../config/project-root';
-import { runChaos } from '../../chaos/runner';
-import { FAULT_KINDS, parseFaultKinds, type FaultKind } from '../../chaos/schedule';
+import { projectRoot } from '../../src/config/project-root';
+import { FAULT_KINDS, parseFaultKinds, type FaultKind } from '../chaos/schedule';
 import { positiveInt, positiveNumber } from '../options';
 import { DEFAULT_MODEL_NAME } from './models';
 
@@ -64,6 +63,9 @@ export function registerChaosCommand(program: Command): void {
         `--pause-seconds ${pauseSeconds}`,
         `--rate ${rate}`,
       ].join(' ');
+      // The runner (stack, children, stream, invariants) loads only when chaos runs; schedule.ts above is the fault
+      // vocabulary for the options and imports nothing.
+      const { runChaos } = await import('../chaos/runner.js');
       process.exitCode = await runChaos(
         projectRoot(),
         { seed, events, poisonShare: o.poisonShare, faults: o.faults, pauseSeconds, short, keep: o.keep === true, rate, modelName: DEFAULT_MODEL_NAME, reproduce },

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/env';
-import { ShutdownSequence } from '../../lifecycle/shutdown';
-import { createLogger } from '../../observability/logger';
-import { assertPortsFree } from '../../stack/ports';
-import { DEFAULT_CODEC_BODY_LIMIT, startCodecServer } from '../../security/codec-server';
-import { AesGcmPayloadCodec } from '../../security/payload-codec';
+import { loadConfig } from '../../src/config/env';
+import { ShutdownSequence } from '../../src/lifecycle/shutdown';
+import { createLogger } from '../../src/observability/logger';
+import { assertPortsFree } from '../../src/lifecycle/ports';
+import { DEFAULT_CODEC_BODY_LIMIT, startCodecServer } from '../../src/security/codec-server';
+import { AesGcmPayloadCodec } from '../../src/security/payload-codec';
 import { commaList, positiveInt } from '../options';
 import { CliUsageError } from '../output';
 

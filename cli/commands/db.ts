@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/env';
-import { migrateDatabase } from '../../db/migrate';
+import { loadConfig } from '../../src/config/env';
+import { migrateDatabase } from '../../src/db/migrate';
 import { redactUrl } from '../../stack/manager';
 
 export function registerDbCommands(program: Command): void {

@@ -1,11 +1,11 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { eq } from 'drizzle-orm';
-import { resolveReviewUpdate, statusQuery, type ReviewVerdict } from '../../../workflows/payment-saga.messages';
-import { loadConfig } from '../../config/env';
-import { createDb } from '../../db/client';
-import { compensationLedger, decision } from '../../db/schema';
-import { connectTemporal } from '../../temporal/client';
+import { resolveReviewUpdate, statusQuery, type ReviewVerdict } from '../../workflows/payment-saga.messages';
+import { loadConfig } from '../../src/config/env';
+import { createDb } from '../../src/db/client';
+import { compensationLedger, decision } from '../../src/db/schema';
+import { connectTemporal } from '../../src/temporal/client';
 import { CliUsageError } from '../output';
 
 async function findDecision(paymentId: string) {

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/env';
-import { createKafka } from '../../kafka/client';
-import { readDlq, replayDlq, type DlqRecord } from '../../kafka/dlq';
-import { connectProducer } from '../../kafka/producer';
-import { CONSUMED_TOPICS, dlqTopic } from '../../kafka/topics';
+import { loadConfig } from '../../src/config/env';
+import { createKafka } from '../../src/kafka/client';
+import { readDlq, replayDlq, type DlqRecord } from '../../src/kafka/dlq';
+import { connectProducer } from '../../src/kafka/producer';
+import { CONSUMED_TOPICS, dlqTopic } from '../../src/kafka/topics';
 import { CliUsageError, table } from '../output';
 import { commaList } from '../options';
 

@@ -3,10 +3,10 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { modelName as modelNameSchema, modelVersion as modelVersionSchema } from '../../../schemas/primitives';
-import { loadConfig } from '../../config/env';
-import { connectTemporal } from '../../temporal/client';
-import { TASK_QUEUES } from '../../temporal/task-queues';
+import { modelName as modelNameSchema, modelVersion as modelVersionSchema } from '../../schemas/primitives';
+import { loadConfig } from '../../src/config/env';
+import { connectTemporal } from '../../src/temporal/client';
+import { TASK_QUEUES } from '../../src/temporal/task-queues';
 import {
   approvePromotionUpdate,
   LEARNING_LOOP_WORKFLOW_TYPE,
@@ -21,7 +21,7 @@ import {
   type LearningLoopStatus,
   type PromotionDecisionResult,
   type RetrainRequestResult,
-} from '../../../workflows/learning-loop.messages';
+} from '../../workflows/learning-loop.messages';
 import { CliUsageError, table } from '../output';
 import { commaList } from '../options';
 

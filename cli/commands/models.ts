@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/env';
-import { createDb, type DbHandle } from '../../db/client';
-import { getAliasHistory, getAliases, getVersion, listVersions, promote, rollback } from '../../model/registry';
-import { generateTrainingSet } from '../../model/synthetic';
-import { trainAndRegister } from '../../model/training-pipeline';
+import { loadConfig } from '../../src/config/env';
+import { createDb, type DbHandle } from '../../src/db/client';
+import { getAliasHistory, getAliases, getVersion, listVersions, promote, rollback } from '../../src/model/registry';
+import { generateTrainingSet } from '../../src/model/synthetic';
+import { trainAndRegister } from '../../src/model/training-pipeline';
 import { CliUsageError, table } from '../output';
 import { positiveInt } from '../options';
 

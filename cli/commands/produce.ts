@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Producer } from 'kafkajs';
-import { loadConfig } from '../../config/env';
-import { createKafka } from '../../kafka/client';
-import { connectProducer } from '../../kafka/producer';
-import { liveSyntheticPayments, paced, syntheticPaymentEvent } from '../../kafka/synthetic-stream';
-import { TOPICS } from '../../kafka/topics';
-import { createTracing, SERVICE_NAMES, startProducerSpan, type Tracing } from '../../observability/tracing';
+import { loadConfig } from '../../src/config/env';
+import { createKafka } from '../../src/kafka/client';
+import { connectProducer } from '../../src/kafka/producer';
+import { liveSyntheticPayments, paced, syntheticPaymentEvent } from '../../src/kafka/synthetic-stream';
+import { TOPICS } from '../../src/kafka/topics';
+import { createTracing, SERVICE_NAMES, startProducerSpan, type Tracing } from '../../src/observability/tracing';
 import { CliUsageError } from '../output';
 import { positiveInt, positiveNumber } from '../options';
 

@@ -4,17 +4,17 @@
 // Starts (or attaches to) a durable replay job, workflow `replayJob` on the learning task queue; the worker runs it.
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { InvalidArgumentError, type Command } from 'commander';
-import { loadReplayReport } from '../../replay/store';
-import { loadConfig } from '../../config/env';
-import { createDb } from '../../db/client';
-import { TOPICS } from '../../kafka/topics';
-import { formatReport, progressLine } from '../../replay/format';
-import { parseBound, replayIdFor, ReplayUsageError } from '../../replay/ids';
-import { connectTemporal } from '../../temporal/client';
-import { TASK_QUEUES } from '../../temporal/task-queues';
-import { progressQuery, REPLAY_JOB_WORKFLOW_TYPE, type ReplayJobParams, type ReplayJobResult, type ReplayProgress } from '../../../workflows/replay-job.messages';
-import { checkReplayParams, replaySummary } from '../../../workflows/replay/params';
-import type { replayJob } from '../../../workflows';
+import { loadReplayReport } from '../../src/replay/store';
+import { loadConfig } from '../../src/config/env';
+import { createDb } from '../../src/db/client';
+import { TOPICS } from '../../src/kafka/topics';
+import { formatReport, progressLine } from '../../src/replay/format';
+import { parseBound, replayIdFor, ReplayUsageError } from '../../src/replay/ids';
+import { connectTemporal } from '../../src/temporal/client';
+import { TASK_QUEUES } from '../../src/temporal/task-queues';
+import { progressQuery, REPLAY_JOB_WORKFLOW_TYPE, type ReplayJobParams, type ReplayJobResult, type ReplayProgress } from '../../workflows/replay-job.messages';
+import { checkReplayParams, replaySummary } from '../../workflows/replay/params';
+import type { replayJob } from '../../workflows';
 import { CliUsageError } from '../output';
 import { positiveInt } from '../options';
 

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/env';
-import { createLogger } from '../../observability/logger';
+import { loadConfig } from '../../src/config/env';
+import { createLogger } from '../../src/observability/logger';
 import { ExitOnFatal } from '../fatal';
-import { startRunProcess } from '../../../workers/run-process';
+import { startRunProcess } from '../../workers/run-process';
 import { positiveInt } from '../options';
 import { DEFAULT_MODEL_NAME } from './models';
 

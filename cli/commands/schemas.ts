@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { checkCompatibility, exportJsonSchemas } from '../../../schemas/compat';
+import { checkCompatibility, exportJsonSchemas } from '../../schemas/compat';
 
 export function registerSchemasCommands(program: Command): void {
   const schemas = program.command('schemas').description('event contracts: JSON Schema export and compatibility check');

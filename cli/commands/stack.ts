@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/env';
+import { loadConfig } from '../../src/config/env';
 import { redactUrl, Stack } from '../../stack/manager';
 import { table } from '../output';
 

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/env';
-import { createLogger } from '../../observability/logger';
+import { loadConfig } from '../../src/config/env';
+import { createLogger } from '../../src/observability/logger';
 import { ExitOnFatal } from '../fatal';
-import { startWorkerProcess } from '../../../workers/worker-process';
+import { startWorkerProcess } from '../../workers/worker-process';
 import { DEFAULT_MODEL_NAME } from './models';
 
 export function registerWorkerCommand(program: Command): void {

@@ -1,7 +1,7 @@
 // Everything the end-of-run HTML report shows, read from PostgreSQL in one pass. Plain JSON-safe data (ISO strings,
 // numbers) so the renderer stays pure and a test can build a ReportData by hand.
 import { and, asc, eq, gte, sql } from 'drizzle-orm';
-import type { Db } from '../db/client';
+import type { Db } from '../../src/db/client';
 import {
   approval,
   decision,
@@ -13,9 +13,9 @@ import {
   modelAlias,
   modelAliasHistory,
   modelVersion,
-} from '../db/schema';
-import { FEATURE_NAMES } from '../features/payment-features';
-import type { FeatureDrift } from '../model/drift';
+} from '../../src/db/schema';
+import { FEATURE_NAMES } from '../../src/features/payment-features';
+import type { FeatureDrift } from '../../src/model/drift';
 
 export interface ReportSummary {
   decided: number;

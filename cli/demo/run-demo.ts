@@ -11,12 +11,12 @@ import {
   type LearningLoopConfigInput,
   type LearningLoopStatus,
 } from '../../workflows/learning-loop.messages';
-import type { Db } from '../db/client';
-import { decision, paymentEvent } from '../db/schema';
-import { getAliases, promote } from '../model/registry';
-import { generatePopulation, generateTrainingSet } from '../model/synthetic';
-import { trainAndRegister } from '../model/training-pipeline';
-import { TASK_QUEUES } from '../temporal/task-queues';
+import type { Db } from '../../src/db/client';
+import { decision, paymentEvent } from '../../src/db/schema';
+import { getAliases, promote } from '../../src/model/registry';
+import { generatePopulation, generateTrainingSet } from '../../src/model/synthetic';
+import { trainAndRegister } from '../../src/model/training-pipeline';
+import { TASK_QUEUES } from '../../src/temporal/task-queues';
 import type { DemoSnapshot, LatencySummary } from './live-view';
 import { seedRiskProfiles } from './seed';
 

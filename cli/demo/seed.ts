@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
-import type { Db } from '../db/client';
-import { userRiskProfile } from '../db/schema';
-import type { SyntheticUser } from '../model/synthetic';
+import type { Db } from '../../src/db/client';
+import { userRiskProfile } from '../../src/db/schema';
+import type { SyntheticUser } from '../../src/model/synthetic';
 
 /**
  * Writes the synthetic population into the online store (user_risk_profile) so enrichment sees the same users the

@@ -1,9 +1,9 @@
 import type { Producer } from 'kafkajs';
 import { createEvent, paymentLabeledV1, type EventEnvelope } from '../../schemas';
-import { publishEvents } from '../kafka/producer';
-import { syntheticPaymentEvent } from '../kafka/synthetic-stream';
-import { TOPICS } from '../kafka/topics';
-import { generatePayments, type SyntheticPayment } from '../model/synthetic';
+import { publishEvents } from '../../src/kafka/producer';
+import { syntheticPaymentEvent } from '../../src/kafka/synthetic-stream';
+import { TOPICS } from '../../src/kafka/topics';
+import { generatePayments, type SyntheticPayment } from '../../src/model/synthetic';
 
 export interface DemoStreamOptions {
   seed: number;

@@ -6,7 +6,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { MainspringEvent } from '../../schemas';
 import type { Logger } from '../observability/logger';
 import { inConsumerSpan, markActiveSpan, SPAN_ATTRIBUTES } from '../observability/trace-context';
-import type { BridgedEvent, KafkaCoordinates } from '../temporal/bridged-event';
+import type { BridgedEvent, KafkaCoordinates } from '../../schemas/bridged-event';
 import { classifyStartFailure, describeError } from '../temporal/errors';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { decodeRecord } from './cloudevents-binding';

@@ -1,6 +1,6 @@
 import type { SearchAttributePair } from '@temporalio/common';
 import type { EventType, LatestEventData, MainspringEvent } from '../../schemas';
-import type { BridgedEvent } from '../temporal/bridged-event';
+import type { BridgedEvent } from '../../schemas/bridged-event';
 
 interface RouteBase<K extends EventType> {
   topic: string;

@@ -1,5 +1,14 @@
 import { createServer } from 'node:net';
-import { StackError } from './errors';
+
+/** Ports a command needs are taken: nothing was started; the message names each port, who wanted it and how to move it. */
+export class PortsInUseError extends Error {
+  readonly code = 'PORT_IN_USE';
+  readonly retryable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'PortsInUseError';
+  }
+}
 
 /** A port a command is about to listen on: who wants it and the variable (or option) that moves it. */
 export interface PortClaim {
@@ -46,8 +55,7 @@ const setting = (claim: PortClaim) => (claim.envVar.startsWith('--') ? `use ${cl
 export async function assertPortsFree(claims: readonly PortClaim[], what = 'this command'): Promise<void> {
   const problems = await portProblems(claims);
   if (problems.length === 0) return;
-  throw new StackError(
-    'PORT_IN_USE',
+  throw new PortsInUseError(
     `nothing was started: ${what} needs ${problems.length === 1 ? 'a port that is' : 'ports that are'} not free.\n${problems.map((p) => `  ✘ ${p}`).join('\n')}`,
   );
 }

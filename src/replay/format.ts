@@ -1,5 +1,5 @@
 // Text of replay reports and progress, for the CLI.
-import type { QualitySummary, ReplayProgress, ReplayReport } from '../../workflows/replay/types';
+import type { QualitySummary, ReplayProgress, ReplayReport } from '../../schemas/replay';
 
 const f = (v: number | null | undefined, digits = 4): string => (v === null || v === undefined ? 'n/a' : v.toFixed(digits));
 const signed = (v: number | null | undefined): string => (v === null || v === undefined ? 'n/a' : `${v >= 0 ? '+' : ''}${v.toFixed(4)}`);

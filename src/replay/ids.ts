@@ -1,7 +1,7 @@
 // Replay ids and range bounds as the CLI takes them. The id is derived from the parameters, so the same command run
 // twice names the same workflow (and attaches to it) instead of starting a second job.
 import { createHash } from 'node:crypto';
-import type { ReplayBound, ReplayJobParams } from '../../workflows/replay/types';
+import type { ReplayBound, ReplayJobParams } from '../../schemas/replay';
 
 export class ReplayUsageError extends Error {
   readonly code = 'REPLAY_USAGE';

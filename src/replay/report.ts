@@ -1,7 +1,7 @@
 // The replay report's arithmetic: the replayed model against what the champion decided at the time and against the
 // labels known now. Pure; the report activity loads the rows.
 import { rocAuc } from '../model/metrics';
-import type { DecisionChanges, QualitySummary } from '../../workflows/replay/types';
+import type { DecisionChanges, QualitySummary } from '../../schemas/replay';
 
 export type Verdict = 'APPROVE' | 'FLAG';
 

@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import type { ReplayReport } from '../../workflows/replay/types';
+import type { ReplayReport } from '../../schemas/replay';
 import type { Db } from '../db/client';
 import { replayReport } from '../db/schema';
 

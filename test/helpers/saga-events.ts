@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createEvent, paymentInitiatedV1, type PaymentInitiatedV1 } from '../../schemas';
-import type { BridgedEvent } from '../../src/temporal/bridged-event';
+import type { BridgedEvent } from '../../schemas/bridged-event';
 import type { PaymentSagaInput, PaymentSagaOptions } from '../../workflows/payment-saga.messages';
 
 /** A valid payments.initiated event as the bridge hands it to the saga (envelope + Kafka coordinates). */

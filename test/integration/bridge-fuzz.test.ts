@@ -9,7 +9,7 @@ import { Registry } from 'prom-client';
 import { createEvent, parseEvent, paymentInitiatedV1 } from '../../schemas';
 import { Bridge, DLQ_VALUE_OMITTED_HEADER } from '../../src/kafka/bridge';
 import { readDeadLetter } from '../../src/kafka/dlq';
-import { productRoutes } from '../../src/kafka/product-routes';
+import { productRoutes } from '../../workers/product-routes';
 import type { StartRoute } from '../../src/kafka/routes';
 import { dlqTopic } from '../../src/kafka/topics';
 import { createLogger } from '../../src/observability/logger';

@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createKafka, ensureTopics } from '../../src/kafka/client';
 import { projectRoot } from '../../src/config/project-root';
-import { toolPaths } from '../../src/stack/paths';
-import { clearStaleStack, StackBusyError, startThrowawayStack, type ThrowawayStack } from '../../src/stack/throwaway';
+import { toolPaths } from '../../stack/paths';
+import { clearStaleStack, StackBusyError, startThrowawayStack, type ThrowawayStack } from '../../stack/throwaway';
 
 /**
  * Brings up a real stack (Temporal dev server, Kafka, PostgreSQL) on free ports in a throw-away home, so tests

@@ -1,4 +1,4 @@
-import type { ThrowawayStack } from '../../src/stack/throwaway';
+import type { ThrowawayStack } from '../../stack/throwaway';
 
 export default async function globalTeardown(): Promise<void> {
   const throwaway = (globalThis as { __mainspringTestStack?: ThrowawayStack }).__mainspringTestStack;

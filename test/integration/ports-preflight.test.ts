@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/config/project-root';
-import { findFreePort, isPortFree } from '../../src/stack/ports';
+import { findFreePort, isPortFree } from '../../src/lifecycle/ports';
 import { testStackEnv } from '../helpers/stack-env';
 
 const cli = join(projectRoot(), 'bin', 'mainspring');

@@ -15,7 +15,7 @@ import { Registry } from 'prom-client';
 import { createActivities } from '../../activities';
 import { createReplayActivities } from '../../activities/replay.activities';
 import { createEvent, paymentInitiatedV1, type EventEnvelope, type PaymentInitiatedV1 } from '../../schemas';
-import { registerReplayCommands, replayParams, startOrAttachReplay, followReplay } from '../../src/cli/commands/replay';
+import { registerReplayCommands, replayParams, startOrAttachReplay, followReplay } from '../../cli/commands/replay';
 import { createDb, type DbHandle } from '../../src/db/client';
 import {
   decision,

@@ -10,7 +10,7 @@ import { decision } from '../../src/db/schema';
 import { connectProducer } from '../../src/kafka/producer';
 import { ALL_TOPICS } from '../../src/kafka/topics';
 import { projectRoot } from '../../src/config/project-root';
-import { findFreePort } from '../../src/stack/ports';
+import { findFreePort } from '../../src/lifecycle/ports';
 import { createTopics, testKafka } from '../helpers/kafka';
 import { deleteSagaRows, SagaFixtures } from '../helpers/saga-rig';
 import { testStackEnv, uniqueName } from '../helpers/stack-env';

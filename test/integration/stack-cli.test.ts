@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { projectRoot } from '../../src/config/project-root';
-import { findFreePort } from '../../src/stack/ports';
+import { findFreePort } from '../../src/lifecycle/ports';
 
 const cli = join(projectRoot(), 'bin', 'mainspring');
 

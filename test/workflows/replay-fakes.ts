@@ -1,7 +1,7 @@
 // In-memory replay activities for the workflow tests: a fake log (offset → payment or bad record) and upserted rows
 // keyed like the real tables, so double counting would show. The real activities run in test/integration/replay.test.ts.
 import type { ReplayActivities } from '../../activities/replay.activities';
-import type { ReplayChunkInput, ReplayChunkResult, ScoreReport } from '../../workflows/replay/types';
+import type { ReplayChunkInput, ReplayChunkResult, ScoreReport } from '../../schemas/replay';
 
 export class FakeReplayLog {
   /** partition → [start, end) and which offsets are bad. */

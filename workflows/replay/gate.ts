@@ -1,6 +1,6 @@
 // The learning loop's optional backfill gate: the challenger replayed over recent history (a replay job) against what
 // the champion decided on the same payments at the time, both measured on the labels known now. Pure.
-import type { ScoreReport } from './types';
+import type { ScoreReport } from '../../schemas/replay';
 
 export interface BackfillGateResult {
   replayId: string;

@@ -1,5 +1,5 @@
 // Checks of a replay job's parameters, before it reads anything. Pure; the CLI runs the same checks first.
-import type { ReplayBound, ReplayJobParams } from './types';
+import type { ReplayBound, ReplayJobParams } from '../../schemas/replay';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
 

@@ -1,6 +1,6 @@
 // Pure bookkeeping of a replay job: which partition's chunk runs next, how a finished chunk advances the checkpoint,
 // how far the job is. No I/O, no clock: the workflow calls these on recorded activity results.
-import type { PartitionCursor, PlanReplayResult, RebuildCounters, ReplayChunkResult, ReplayCounters, ReplayJobState } from './types';
+import type { PartitionCursor, PlanReplayResult, RebuildCounters, ReplayChunkResult, ReplayCounters, ReplayJobState } from '../../schemas/replay';
 
 export const DEFAULT_CHUNK_SIZE = 500;
 export const DEFAULT_CHUNKS_PER_RUN = 50;

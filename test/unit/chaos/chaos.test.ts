@@ -1,5 +1,5 @@
-import { checkInvariants, type ChaosObservations } from '../../../src/chaos/invariants';
-import { FAULT_KINDS, parseFaultKinds, planFaults, planStream } from '../../../src/chaos/schedule';
+import { checkInvariants, type ChaosObservations } from '../../../cli/chaos/invariants';
+import { FAULT_KINDS, parseFaultKinds, planFaults, planStream } from '../../../cli/chaos/schedule';
 
 describe('chaos plan', () => {
   it('is a pure function of the seed', () => {

@@ -1,4 +1,4 @@
-import { ExitOnFatal } from '../../../src/cli/fatal';
+import { ExitOnFatal } from '../../../cli/fatal';
 import { ShutdownSequence } from '../../../src/lifecycle/shutdown';
 import { createLogger } from '../../../src/observability/logger';
 

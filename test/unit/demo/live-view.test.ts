@@ -1,4 +1,4 @@
-import { latencySummaryRow, LiveView, renderSnapshot, type DemoSnapshot } from '../../../src/demo/live-view';
+import { latencySummaryRow, LiveView, renderSnapshot, type DemoSnapshot } from '../../../cli/demo/live-view';
 
 const snapshot: DemoSnapshot = {
   elapsedSeconds: 60,

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { FEATURE_NAMES } from '../../../src/features/payment-features';
 import { rocAuc } from '../../../src/model/metrics';
-import { aucFromPoints, escapeHtml, histogram, renderReport, writeReport } from '../../../src/demo/report';
-import { buildRocSeries, rocCurve, type ReportData } from '../../../src/demo/report-data';
+import { aucFromPoints, escapeHtml, histogram, renderReport, writeReport } from '../../../cli/demo/report';
+import { buildRocSeries, rocCurve, type ReportData } from '../../../cli/demo/report-data';
 
 function sampleData(): ReportData {
   const features = FEATURE_NAMES.map((name, i) => ({

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { formatStatus, registerLearningCommands } from '../../../src/cli/commands/learning';
+import { formatStatus, registerLearningCommands } from '../../../cli/commands/learning';
 import { resolveLearningConfig } from '../../../workflows/learning/config';
 import type { LearningLoopStatus } from '../../../workflows/learning/types';
 

@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { assertPortsFree, findFreePort, portProblems } from '../../../src/stack/ports';
+import { assertPortsFree, findFreePort, portProblems } from '../../../src/lifecycle/ports';
 
 describe('port checks', () => {
   it('names each taken port with what wanted it and how to move it, and every port configured twice', async () => {

@@ -3,7 +3,7 @@
 import { championVersions, decisionChanges, pairedQuality, quality, type ReportRow } from '../../../src/replay/report';
 import { resolveLearningConfig } from '../../../workflows/learning/config';
 import { judgeBackfill } from '../../../workflows/replay/gate';
-import type { ScoreReport } from '../../../workflows/replay/types';
+import type { ScoreReport } from '../../../schemas/replay';
 
 const champ = (decision: 'APPROVE' | 'FLAG', score: number, extra: Partial<NonNullable<ReportRow['champion']>> = {}) => ({
   version: 'fraud-v1',

@@ -2,10 +2,10 @@
 // (The learning loop's own allow-list validator is covered by test/unit/learning/requests.test.ts and the
 // approval workflow tests; these are the paths around it.)
 import { Command } from 'commander';
-import { registerDecisionCommands } from '../../../src/cli/commands/decisions';
-import { registerLearningCommands } from '../../../src/cli/commands/learning';
-import { registerModelsCommands, requireApprover } from '../../../src/cli/commands/models';
-import { CliUsageError } from '../../../src/cli/output';
+import { registerDecisionCommands } from '../../../cli/commands/decisions';
+import { registerLearningCommands } from '../../../cli/commands/learning';
+import { registerModelsCommands, requireApprover } from '../../../cli/commands/models';
+import { CliUsageError } from '../../../cli/output';
 
 async function run(args: string[]): Promise<void> {
   const program = new Command().exitOverride().configureOutput({ writeErr: () => undefined });

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEvent, parseEvent, paymentInitiatedV1 } from '../../../schemas';
-import { productRoutes } from '../../../src/kafka/product-routes';
+import { productRoutes } from '../../../workers/product-routes';
 import type { StartRoute } from '../../../src/kafka/routes';
 import { pseudonymize } from '../../../src/security/pseudonymize';
 
@@ -74,7 +74,7 @@ describe('pseudonymization of user ids', () => {
   });
 
   it('no log call binds a user id, the Kafka key, the subject or a whole event/payload', () => {
-    const files = ['workflows', 'activities', 'src/kafka', 'src/model', 'src/temporal', 'src/demo', 'src/security', 'src/chaos', 'workers'].flatMap((d) => {
+    const files = ['workflows', 'activities', 'src/kafka', 'src/model', 'src/temporal', 'src/security', 'workers', 'cli/demo', 'cli/chaos'].flatMap((d) => {
       try {
         return sourceFiles(d);
       } catch {
@@ -98,7 +98,7 @@ describe('pseudonymization of user ids', () => {
   });
 
   it('no metric has a label that could carry a user id', () => {
-    const files = ['src', 'activities', 'workers'].flatMap((d) => sourceFiles(d));
+    const files = ['src', 'activities', 'workers', 'cli', 'stack'].flatMap((d) => sourceFiles(d));
     const labelSets: string[] = [];
     for (const file of files) {
       for (const m of readFileSync(join(ROOT, file), 'utf8').matchAll(/labelNames:\s*\[([^\]]*)\]/g)) labelSets.push(`${file}: ${m[1]}`);
