@@ -9,6 +9,7 @@ import { inConsumerSpan, markActiveSpan, SPAN_ATTRIBUTES } from '../observabilit
 import type { BridgedEvent, KafkaCoordinates } from '../../schemas/bridged-event';
 import { classifyStartFailure, describeError } from '../temporal/errors';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
+import { Backoff } from './backoff';
 import { decodeRecord } from './cloudevents-binding';
 import { sendToDlq } from './dlq';
 import { KeyedScheduler } from './keyed-scheduler';
@@ -300,7 +301,7 @@ export class Bridge {
     onRejected: (failure: { code: string; message: string }) => Promise<void>,
   ): Promise<void> {
     const { topic, partition } = ctx.payload.batch;
-    let delay = this.options.retry.initialMs;
+    const backoff = new Backoff(this.options.retry);
     for (let attempt = 1; ; attempt += 1) {
       if (ctx.stopping()) throw new Abandoned(what);
       try {
@@ -316,8 +317,7 @@ export class Bridge {
         this.metrics.retries.inc({ topic, kind });
         this.pause(topic, partition, what, err);
         await ctx.keepAlive();
-        await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random() / 2)));
-        delay = Math.min(delay * 2, this.options.retry.maxMs);
+        await backoff.wait();
       }
     }
   }
@@ -340,7 +340,7 @@ export class Bridge {
   }
 
   private async deadLetter(ctx: BatchContext, message: KafkaMessage, origin: KafkaCoordinates, reason: { code: string; message: string; path?: string }): Promise<void> {
-    let delay = this.options.retry.initialMs;
+    const backoff = new Backoff(this.options.retry);
     // The DLQ write must succeed before the offset may be committed; Kafka being briefly unavailable is retried.
     for (;;) {
       if (ctx.stopping()) throw new Abandoned('dead-letter');
@@ -360,8 +360,7 @@ export class Bridge {
         }
         this.deps.logger.error({ err, ...origin }, 'DLQ write failed; retrying');
         await ctx.keepAlive();
-        await new Promise((resolve) => setTimeout(resolve, delay));
-        delay = Math.min(delay * 2, this.options.retry.maxMs);
+        await backoff.wait();
       }
     }
   }
