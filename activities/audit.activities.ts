@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { createEvent, paymentScoredV1 } from '../schemas';
+import { toContractReasons } from '../schemas/limits';
 import type { Db } from '../src/db/client';
 import { decision as decisionTable, paymentEvent } from '../src/db/schema';
 import type { KafkaCoordinates } from '../schemas/bridged-event';
@@ -36,10 +37,6 @@ export interface RecordDecisionInput {
   publishScored: boolean;
 }
 
-/** Contracts cap reasons at 32 and take only feature + contribution. */
-export function contractReasons(reasons: readonly ScoreReason[]): Array<{ feature: string; contribution: number }> {
-  return reasons.slice(0, 32).map((r) => ({ feature: r.feature, contribution: r.contribution }));
-}
 
 /**
  * Appends one compensation attempt to the ledger. The attempt number counts every row of this step of this saga, so
@@ -142,7 +139,7 @@ export function createAuditActivities(deps: ResolvedDeps) {
             score: input.score,
             modelVersion: input.modelVersion,
             ...(shadow ? { shadow } : {}),
-            reasons: contractReasons(input.reasons),
+            reasons: toContractReasons(input.reasons),
             fallback: input.fallback,
             workflowId: input.workflowId,
           },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_REASONS } from './limits';
 
 /*
  * Field types shared by the contracts. Every published contract version embeds these, so changing one silently
@@ -38,6 +39,6 @@ export const reasons = z
       contribution: z.number(),
     }),
   )
-  .max(32);
+  .max(MAX_REASONS);
 
 export const shortText = z.string().min(1).max(500);

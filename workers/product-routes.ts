@@ -1,12 +1,11 @@
 import type { SearchAttributePair } from '@temporalio/common';
+import { PAYMENT_SAGA_WORKFLOW_TYPE } from '../workflows/payment-saga.messages';
 import { LEARNING_LOOP_WORKFLOW_TYPE, LEARNING_SIGNALS, learningWorkflowId, type LearningLoopInput } from '../workflows/learning-loop.messages';
 import { pseudonymize } from '../src/security/pseudonymize';
 import { SEARCH_ATTRIBUTES } from '../src/temporal/search-attributes';
 import { TASK_QUEUES } from '../src/temporal/task-queues';
 import type { Route } from '../src/kafka/routes';
 import { TOPICS } from '../src/kafka/topics';
-
-export const PAYMENT_SAGA_WORKFLOW = 'paymentSaga';
 
 /** Events for a model's learning loop are batched per model into one signal (labels arrive in thousands). */
 const LEARNING_BATCH = 500;
@@ -32,7 +31,7 @@ export function productRoutes(options: { piiHashKey: string; defaultModelName?: 
       mode: 'start',
       topic: TOPICS.paymentsInitiated,
       eventType: 'payments.initiated',
-      workflowType: PAYMENT_SAGA_WORKFLOW,
+      workflowType: PAYMENT_SAGA_WORKFLOW_TYPE,
       taskQueue: TASK_QUEUES.payments,
       workflowId: (event) => `payment-${event.envelope.id}`,
       summary: (event) => {

@@ -25,6 +25,7 @@ import { buildRecords, CHAOS_INDEX_HEADER, type ChaosRecord } from './events';
 import { checkInvariants, type ChaosObservations, type CommitSample, type InvariantReport, type LearningObservation } from './invariants';
 import { planFaults, planStream, REJECT_NOTIFICATIONS_MS, type FaultKind, type PlannedFault } from './schedule';
 import { headerString, readTopicSnapshot, type TopicRecord } from '../../src/kafka/topic-snapshot';
+import { PAYMENT_SAGA_WORKFLOW_TYPE } from '../../workflows/payment-saga.messages';
 
 export interface ChaosOptions {
   seed: number;
@@ -418,7 +419,7 @@ async function collect(o: {
     readTopicSnapshot(o.kafka, TOPICS.paymentsFlagRetracted, { timeoutMs: 120_000, groupPrefix: 'mainspring-chaos-reader' }),
   ]);
   const workflows: ChaosObservations['workflows'] = [];
-  for await (const w of o.client.workflow.list({ query: `WorkflowType = 'paymentSaga'` })) {
+  for await (const w of o.client.workflow.list({ query: `WorkflowType = '${PAYMENT_SAGA_WORKFLOW_TYPE}'` })) {
     const paymentId = (w.searchAttributes?.PaymentId as string[] | undefined)?.[0];
     workflows.push({ workflowId: w.workflowId, runId: w.runId, paymentId, startTimeMs: w.startTime.getTime(), status: w.status.name });
   }

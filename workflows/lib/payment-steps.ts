@@ -3,9 +3,7 @@
 import type { EnrichmentResult, EnrichPaymentInput, RecordDecisionInput, ScoringResult } from '../../activities';
 import type { PaymentFlaggedV1 } from '../../schemas/events/payment-flagged.v1';
 import type { PaymentInitiatedV1 } from '../../schemas/events/payment-initiated.v1';
-
-/** The most reasons a payments.flagged event carries (its contract's limit). */
-const MAX_FLAG_REASONS = 32;
+import { toContractReasons } from '../../schemas/limits';
 
 export function enrichInput(payment: PaymentInitiatedV1, envelopeTime: string, processedAt: string): EnrichPaymentInput {
   return {
@@ -31,7 +29,7 @@ export function flaggedEventData(payment: PaymentInitiatedV1, scored: ScoringRes
     score: scored.probability,
     threshold,
     modelVersion: scored.modelVersion,
-    reasons: scored.reasons.slice(0, MAX_FLAG_REASONS).map((r) => ({ feature: r.feature, contribution: r.contribution })),
+    reasons: toContractReasons(scored.reasons),
     fallback: scored.fallback,
     workflowId,
   };

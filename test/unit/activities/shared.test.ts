@@ -1,5 +1,5 @@
 import { createEvent, paymentFlaggedV1 } from '../../../schemas';
-import { contractReasons } from '../../../activities/audit.activities';
+import { MAX_REASONS, toContractReasons } from '../../../schemas/limits';
 import { eventIdFor } from '../../../activities/shared';
 
 describe('activity helpers', () => {
@@ -15,8 +15,11 @@ describe('activity helpers', () => {
 
   it('cuts reasons to what the contracts accept', () => {
     const many = Array.from({ length: 40 }, (_, i) => ({ feature: `f${i}`, contribution: i / 10, value: i, rule: 'r' }));
-    const out = contractReasons(many);
-    expect(out).toHaveLength(32);
+    const out = toContractReasons(many);
+    expect(out).toHaveLength(MAX_REASONS);
+    // The contract agrees: one more would be refused.
+    expect(paymentFlaggedV1.schema.safeParse({ ...paymentFlaggedV1.example, reasons: out }).success).toBe(true);
+    expect(paymentFlaggedV1.schema.safeParse({ ...paymentFlaggedV1.example, reasons: toContractReasons([...many, ...many]).concat(out[0]) }).success).toBe(false);
     expect(out[0]).toEqual({ feature: 'f0', contribution: 0 });
   });
 });
