@@ -12,7 +12,8 @@ export default tseslint.config(
     },
   },
   {
-    // Workflow code must be deterministic: it may import only @temporalio/workflow, local files and types.
+    // Workflow code must be deterministic: it may import only what its bundle is built for (@temporalio/workflow and
+    // @temporalio/common, e.g. defineSearchAttributeKey), local files and types.
     files: ['workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': [
@@ -20,8 +21,8 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: '^(?!@temporalio/workflow$)(?!\\.)',
-              message: 'Workflow files may import only @temporalio/workflow and local modules (use `import type` for anything else).',
+              regex: '^(?!@temporalio/(workflow|common)$)(?!\\.)',
+              message: 'Workflow files may import only @temporalio/workflow, @temporalio/common and local modules (use `import type` for anything else).',
               allowTypeImports: true,
             },
           ],

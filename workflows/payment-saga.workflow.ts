@@ -22,7 +22,7 @@ import { failedAssessmentStep, PaymentSagaFailure } from './lib/errors';
 import { SAGA_PATCHES } from './lib/patches';
 import { validateReviewRequest } from './lib/review';
 import { CompensationStack, type Compensation } from './lib/saga';
-import { SAGA_SEARCH_ATTRIBUTES as SA } from './lib/search-attributes';
+import { SEARCH_ATTRIBUTES as SA } from '../src/temporal/search-attributes';
 import {
   resolveReviewUpdate,
   statusQuery,

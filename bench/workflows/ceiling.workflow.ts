@@ -1,7 +1,7 @@
 // Workflows of the ceiling scenario (bench/processes/ceiling.ts): what the Temporal server and SDK cost with no work
 // inside, so the pipeline's figures can be read as a share of that ceiling. Pure workflow code, like workflows/.
 import { proxyActivities, proxyLocalActivities, upsertSearchAttributes } from '@temporalio/workflow';
-import { SAGA_SEARCH_ATTRIBUTES as SA } from '../../workflows/lib/search-attributes';
+import { SEARCH_ATTRIBUTES as SA } from '../../src/temporal/search-attributes';
 
 /** No-op steps, named like the saga's: the ceiling child registers them. */
 export interface CeilingActivities {

@@ -9,7 +9,6 @@ import { RULES_VERSION } from '../../src/model/rules';
 import { ModelRuntime } from '../../src/model/runtime';
 import { pseudonymize } from '../../src/security/pseudonymize';
 import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
-import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/lib/search-attributes';
 import {
   PAYMENT_SAGA_FAILURES,
   resolveReviewUpdate,
@@ -120,12 +119,6 @@ const UNDO_STEP: Record<string, string> = {
 };
 
 describe('paymentSaga (time-skipping)', () => {
-  it('keeps the workflow search attribute keys equal to the shared definitions', () => {
-    for (const [name, key] of Object.entries(SAGA_SEARCH_ATTRIBUTES)) {
-      expect(key).toEqual(SEARCH_ATTRIBUTES[name as keyof typeof SEARCH_ATTRIBUTES]);
-    }
-  });
-
   it('approves a low score: records the decision, publishes only payments.scored, no effects', async () => {
     const input = bridgedPayment({ amount: 12.5 }, { kafka: { topic: 'payments.initiated', partition: 2, offset: '1234' } });
     await withSaga(input, { score: 0.2 }, async ({ world, handle }) => {
@@ -157,12 +150,12 @@ describe('paymentSaga (time-skipping)', () => {
       expect(metadata.currentDetails).toContain(`**payment ${input.envelope.data.paymentId}** · 12.50 EUR · APPROVE 0.20`);
       expect(metadata.currentDetails).toContain('outcome approved');
       const sa = (await handle.describe()).typedSearchAttributes;
-      expect(sa.get(SAGA_SEARCH_ATTRIBUTES.Decision)).toBe('APPROVE');
-      expect(sa.get(SAGA_SEARCH_ATTRIBUTES.RiskScore)).toBe(0.2);
-      expect(sa.get(SAGA_SEARCH_ATTRIBUTES.ModelVersion)).toBe('fraud-test-1');
-      expect(sa.get(SAGA_SEARCH_ATTRIBUTES.PaymentId)).toBe(input.envelope.data.paymentId);
-      expect(sa.get(SAGA_SEARCH_ATTRIBUTES.UserId)).toBe(pseudonymize(input.envelope.data.userId, TEST_PII_KEY));
-      expect(sa.get(SAGA_SEARCH_ATTRIBUTES.UserId)).not.toContain(input.envelope.data.userId);
+      expect(sa.get(SEARCH_ATTRIBUTES.Decision)).toBe('APPROVE');
+      expect(sa.get(SEARCH_ATTRIBUTES.RiskScore)).toBe(0.2);
+      expect(sa.get(SEARCH_ATTRIBUTES.ModelVersion)).toBe('fraud-test-1');
+      expect(sa.get(SEARCH_ATTRIBUTES.PaymentId)).toBe(input.envelope.data.paymentId);
+      expect(sa.get(SEARCH_ATTRIBUTES.UserId)).toBe(pseudonymize(input.envelope.data.userId, TEST_PII_KEY));
+      expect(sa.get(SEARCH_ATTRIBUTES.UserId)).not.toContain(input.envelope.data.userId);
 
       // One workflow task, no server round trip for an activity: the whole approval is decided and recorded locally.
       const types = ((await handle.fetchHistory()).events ?? []).map((e) => EVENT_TYPE_NAMES[e.eventType ?? 0] ?? String(e.eventType));
@@ -211,7 +204,7 @@ describe('paymentSaga (time-skipping)', () => {
       expect(flagged[0].data).toMatchObject({ paymentId: input.envelope.data.paymentId, userId: input.envelope.data.userId, score: 0.93, threshold: 0.85, fallback: false, workflowId: wf });
       expect(world.decisions.get(input.envelope.data.paymentId)).toMatchObject({ decision: 'FLAG', status: 'in-review', actions: expect.arrayContaining(['hold-payment', 'publish-flagged', 'notify-fraud-team', 'raise-risk-profile']) });
       expect(world.published.filter((p) => p.topic === 'scored')).toHaveLength(1);
-      expect((await handle.describe()).typedSearchAttributes.get(SAGA_SEARCH_ATTRIBUTES.Decision)).toBe('FLAG');
+      expect((await handle.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.Decision)).toBe('FLAG');
       await handle.terminate('test done');
     });
   });
