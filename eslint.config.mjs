@@ -1,6 +1,23 @@
 // @ts-check
 import tseslint from 'typescript-eslint';
 
+// Layers import only downward (README, Architecture): schemas/ → src/ → workflows/ + activities/ → workers/ → the
+// shells (stack/, bench/, cli/). A relative import that climbs into a folder of a higher layer is an error.
+const above = (...folders) => ({
+  'no-restricted-imports': [
+    'error',
+    {
+      patterns: [
+        {
+          regex: `^(\\.\\./)+(${folders.join('|')})(/|$)`,
+          message: `A layer imports only from the layers below it; above this file: ${folders.map((f) => `${f}/`).join(", ")} (README, Architecture).`,
+        },
+      ],
+    },
+  ],
+});
+const SHELLS = ['cli', 'stack', 'bench'];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.mainspring/**', 'coverage/**', 'bench/results/**', 'test-artifacts/**', 'bin/**'] },
   ...tseslint.configs.recommended,
@@ -30,6 +47,16 @@ export default tseslint.config(
       ],
     },
   },
+  { files: ['schemas/**/*.ts'], rules: above('src', 'workflows', 'activities', 'workers', ...SHELLS) },
+  // Known exception until the learning domain types move down into schemas/: src/db/schema/learning.ts takes them
+  // from workflows/learning/types.ts.
+  { files: ['src/**/*.ts'], ignores: ['src/db/schema/learning.ts'], rules: above('workflows', 'activities', 'workers', ...SHELLS) },
+  { files: ['src/db/schema/learning.ts'], rules: above('activities', 'workers', ...SHELLS) },
+  { files: ['activities/**/*.ts'], rules: above('workers', ...SHELLS) },
+  { files: ['workers/**/*.ts'], rules: above(...SHELLS) },
+  // The stack manager and the bench are shells beside the CLI, below it: the CLI may load them, not the other way.
+  { files: ['stack/**/*.ts'], rules: above('workflows', 'activities', 'workers', 'cli', 'bench') },
+  { files: ['bench/**/*.ts'], rules: above('cli') },
   {
     files: ['**/*.js', '**/*.mjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
