@@ -10,6 +10,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { and, asc, count, eq, inArray, sql } from 'drizzle-orm';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { PaymentInitiatedV1 } from '../schemas';
+import type { PermanentFailureCode } from '../schemas/failures';
 import type { Db } from '../src/db/client';
 import { compensationLedger, decision, featureLog, label, replayBadEvent, replayDecision, replayReport, riskAdjustment, userRiskProfile } from '../src/db/schema';
 import { FEATURE_SPEC_VERSION, isLateEvent, VELOCITY_WINDOW_MS } from '../src/features/payment-features';
@@ -44,7 +45,7 @@ export interface ReplayActivityDeps {
 }
 
 /** Error type of requests no retry can fix (unknown topic, partition, model version, spec). */
-export const REPLAY_INPUT_INVALID = 'ReplayInputInvalid';
+export const REPLAY_INPUT_INVALID = 'ReplayInputInvalid' satisfies PermanentFailureCode;
 
 /** Event time vs Kafka timestamp tolerance when looking back for velocity (producer clocks are not exact). */
 const CLOCK_SKEW_MS = 60_000;
@@ -247,7 +248,7 @@ export function createReplayActivities(deps: ReplayActivityDeps) {
       const end = Number(input.end);
       let from = Number(input.from);
       if (params.kind === 'rebuild-features' && params.featureSpecVersion !== FEATURE_SPEC_VERSION) {
-        throw ApplicationFailure.create({ type: 'FEATURE_SPEC_MISMATCH', nonRetryable: true, message: `this build computes feature spec ${FEATURE_SPEC_VERSION}, not ${params.featureSpecVersion}` });
+        throw ApplicationFailure.create({ type: 'FEATURE_SPEC_MISMATCH' satisfies PermanentFailureCode, nonRetryable: true, message: `this build computes feature spec ${FEATURE_SPEC_VERSION}, not ${params.featureSpecVersion}` });
       }
       const runtime = params.kind === 'score' ? await runtimeFor(params.modelName ?? 'fraud', params.modelVersion ?? '') : null;
       // Retention may have deleted the start since the plan: carry on from the oldest record that is still there.

@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Kafka, Producer } from 'kafkajs';
 import type { EventEnvelope } from '../schemas';
+import { isPermanentFailure } from '../schemas/failures';
 import { earlierSend, publishEvents } from '../src/kafka/producer';
 import { publishedSince } from '../src/kafka/published';
 import type { Db } from '../src/db/client';
@@ -121,22 +122,16 @@ function activityInfo(): { attempt: number; scheduledTimestampMs: number } | und
 // eventIdFor lives with the envelope (schemas/) so producers outside the activities build the same ids.
 export { eventIdFor } from '../schemas';
 
-/** Codes of errors no retry can fix: bad input or a contract our own code broke. */
-const PERMANENT_CODES = new Set([
-  'CONTRACT_VIOLATION',
-  'ENVELOPE_INVALID',
-  'FEATURE_INPUT_INVALID',
-  'FEATURE_SPEC_MISMATCH',
-  'SCORE_INPUT_INVALID',
-]);
-
-/** Runs `fn`; an error with a permanent code becomes a non-retryable ApplicationFailure whose type is that code. */
-export async function failPermanentFast<T>(fn: () => Promise<T>, permanentCodes: ReadonlySet<string> = PERMANENT_CODES): Promise<T> {
+/**
+ * Runs `fn`; an error whose code no retry can fix (schemas/failures.ts) becomes a non-retryable ApplicationFailure
+ * whose type is that code.
+ */
+export async function failPermanentFast<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    if (typeof code === 'string' && permanentCodes.has(code)) {
+    if (isPermanentFailure(code)) {
       throw ApplicationFailure.create({ message: (err as Error).message, type: code, nonRetryable: true, cause: err as Error });
     }
     throw err;

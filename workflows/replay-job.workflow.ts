@@ -14,8 +14,9 @@ import { progressQuery } from './replay-job.messages';
 import { checkReplayParams } from './replay/params';
 import { applyChunk, DEFAULT_CHUNK_SIZE, DEFAULT_CHUNKS_PER_RUN, doneOffsets, initialReplayState, nextCursor, totalOffsets } from './replay/plan';
 import type { ReplayJobInput, ReplayJobResult, ReplayJobState, ReplayPhase, ReplayProgress, ReplayReport } from '../schemas/replay';
+import { NON_RETRYABLE_ERROR_TYPES, type PermanentFailureCode } from '../schemas/failures';
 
-const NON_RETRYABLE = ['ReplayInputInvalid', 'FEATURE_SPEC_MISMATCH'];
+const NON_RETRYABLE = [...NON_RETRYABLE_ERROR_TYPES];
 
 const plan = proxyActivities<ReplayActivities>({
   startToCloseTimeout: '1m',
@@ -36,7 +37,7 @@ const report = proxyActivities<ReplayActivities>({
 export async function replayJob(input: ReplayJobInput): Promise<ReplayJobResult> {
   const params = input?.params;
   const problems = checkReplayParams(params);
-  if (problems.length > 0) throw ApplicationFailure.create({ type: 'ReplayInputInvalid', message: problems.join('; '), nonRetryable: true });
+  if (problems.length > 0) throw ApplicationFailure.create({ type: 'ReplayInputInvalid' satisfies PermanentFailureCode, message: problems.join('; '), nonRetryable: true });
 
   let phase: ReplayPhase = input.state ? 'replaying' : 'planning';
   let state: ReplayJobState | null = input.state ? { ...input.state, runs: input.state.runs + 1 } : null;

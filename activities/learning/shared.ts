@@ -10,6 +10,7 @@ import { getAliases } from '../../src/model/registry';
 import type { ScoringSession } from '../../src/model/runtime';
 import type { Logger } from '../../src/observability/logger';
 import type { ChampionInfo, QualityMetrics } from '../../workflows/learning/types';
+import type { PermanentFailureCode } from '../../schemas/failures';
 import { failPermanentFast } from '../shared';
 
 export interface LearningActivityDeps {
@@ -30,23 +31,13 @@ export interface LearningActivityDeps {
   compute?: LearningCompute;
 }
 
-/** Error types the workflow must not retry (also listed in workflows/learning/activity-profiles.ts). */
-const PERMANENT_CODES = new Set([
-  'MODEL_VERSION_NOT_FOUND',
-  'MODEL_VERSION_INVALID',
-  'MODEL_NO_PREVIOUS',
-  'MODEL_NO_CHAMPION',
-  'TRAINING_INPUT_INVALID',
-  'FEATURE_SPEC_MISMATCH',
-  'LearningInputInvalid',
-]);
-
+/** Errors whose code no retry can fix (schemas/failures.ts) fail the activity for good. */
 export function permanentFast<T>(fn: () => Promise<T>): Promise<T> {
-  return failPermanentFast(fn, PERMANENT_CODES);
+  return failPermanentFast(fn);
 }
 
 export function invalid(message: string): ApplicationFailure {
-  return ApplicationFailure.create({ message, type: 'LearningInputInvalid', nonRetryable: true });
+  return ApplicationFailure.create({ message, type: 'LearningInputInvalid' satisfies PermanentFailureCode, nonRetryable: true });
 }
 
 /** Heartbeats when running as an activity; a no-op when called directly (tests, scripts). */

@@ -1,4 +1,5 @@
 import type { ActivityOptions } from '@temporalio/workflow';
+import { NON_RETRYABLE_ERROR_TYPES } from '../../schemas/failures';
 
 // Timeouts and retries of the learning loop's activities, in one place.
 //  - STORE: small idempotent writes/reads (labels, records, aliases). Retried until they succeed: losing a label or
@@ -8,7 +9,7 @@ import type { ActivityOptions } from '@temporalio/workflow';
 //  - ALIAS: promotion, rollback, shadow changes. Never given up on: an approved promotion must happen.
 
 /** Error types no retry can fix (activities raise them as non-retryable ApplicationFailures too). */
-const PERMANENT = ['LearningInputInvalid', 'MODEL_VERSION_NOT_FOUND', 'MODEL_VERSION_INVALID', 'MODEL_NO_PREVIOUS', 'MODEL_NO_CHAMPION', 'TRAINING_INPUT_INVALID', 'FEATURE_SPEC_MISMATCH'];
+const PERMANENT = [...NON_RETRYABLE_ERROR_TYPES];
 
 export const STORE: ActivityOptions = {
   startToCloseTimeout: '1m',
