@@ -2,4 +2,5 @@
 // function as a workflow type. Clients import messages from the *.messages.ts files.
 export { paymentSaga } from './payment-saga.workflow';
 export { learningLoop } from './learning-loop.workflow';
+export { learningCycle } from './learning-cycle/learning-cycle.workflow';
 export { replayJob } from './replay-job.workflow';

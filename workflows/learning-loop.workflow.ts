@@ -3,54 +3,45 @@
 //   inputs    labels (bridge, batched) · drift events · retrain requests · its own timers (drift check, schedule)
 //   triggers  volume ≥ N new labels · drift (periodic check or event) · schedule (model older than max age) · manual
 //             cooldown after each cycle, one cycle at a time, every trigger recorded with its reason
-//   cycle     retrain → gate (challenger vs champion, same holdout) → shadow (alias "shadow", paired comparison on
-//             live traffic) → approval (update/signal, allow-list, deadline → auto-reject, drift → expire and
-//             re-evaluate) → promote (atomic alias flip + history with approver) → watch (previous champion shadows
-//             the new one; regression → automatic rollback)
+//   cycle     a learningCycle child workflow `<loop id>-cycle-<n>` (workflows/learning-cycle/): retrain → gate →
+//             shadow → approval → promote → watch → rollback. The loop forwards decisions, drift and configuration
+//             to it and mirrors its progress; a cycle started before the child existed runs inline (the same steps,
+//             behind LEARNING_PATCHES.cycleChild) so loops running today replay unchanged
 //   continue-as-new after K cycles or a history bound, only between cycles, carrying the state
 //
-// Three small coroutines run beside the main loop: the label pump (stores queued labels, counts new ones), the drift
-// ticker (periodic drift check) and the outbox (persists trigger / cycle / approval records in order).
+// Beside the main loop: the handlers (learning-loop/input-handlers.ts, decision-handlers.ts), three coroutines
+// (learning-loop/coroutines.ts: label pump, drift ticker, outbox) and the status query (learning-loop/status.ts).
 import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setHandler,
-  sleep,
   upsertSearchAttributes,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { LearningActivities } from '../activities/learning.activities';
+import { cycleConfigSignal, cycleDriftSignal, forwardedDecisionSignal } from './learning-cycle/learning-cycle.messages';
 import { errorText, iso, now, runCycleSteps, type ApprovalState, type CycleHost } from './learning-cycle/steps';
 import {
-  approvePromotionSignal,
-  approvePromotionUpdate,
-  driftDetectedSignal,
   LEARNING_FAILURES,
   LEARNING_PHASE_SEARCH_ATTRIBUTE,
-  labelsSignal,
-  rejectPromotionSignal,
-  rejectPromotionUpdate,
-  requestRetrainUpdate,
-  retrainRequestedSignal,
-  retrainSignal,
   statusQuery,
   updateConfigUpdate,
   type LearningLoopInput,
   type PromotionDecisionResult,
   type RetrainRequestResult,
 } from './learning-loop.messages';
-import { MEASURE, STORE } from './learning/activity-profiles';
+import { STORE } from './learning/activity-profiles';
 import { prependBounded } from './learning/bounded';
+import { LEARNING_PATCHES } from './learning/patches';
 import { resolveLearningConfig } from './learning/config';
-import { checkConfigChange, checkPromotionDecision, checkRetrainRequest, type RequestRejection, type RetrainRequest } from './learning/requests';
+import { checkConfigChange } from './learning/requests';
 import {
-  acceptLabelEvents,
-  freshEventIds,
   initialState,
   labelsSinceTraining,
   MAX_CYCLES_KEPT,
@@ -59,36 +50,29 @@ import {
   mergeDrift,
   mergeManual,
 } from './learning/state';
-import { evaluateTriggers, scheduleDueAtMs, type DueTrigger, type TriggerEvaluation } from './learning/triggers';
+import { driftTicker, labelPump, outboxPump, OUTBOX_BATCH, type LoopRun } from './learning-loop/coroutines';
+import { awaitingVersion as awaitingOf, refuse, setDecisionHandlers } from './learning-loop/decision-handlers';
+import { createCycleChildren } from './learning-loop/cycle-children';
+import { setInputHandlers } from './learning-loop/input-handlers';
+import { loopStatus } from './learning-loop/status';
+import { evaluateTriggers, type DueTrigger, type TriggerEvaluation } from './learning/triggers';
 import type {
   ChampionInfo,
   CycleRecord,
   DriftFinding,
   LearningLoopState,
-  LearningLoopStatus,
   LearningPhase,
   LearningRecord,
   ManualRequest,
-  PromotionDecisionRequest,
   RefusedRequest,
   TriggerOutcome,
   TriggerRecord,
 } from './learning-loop.messages';
 
 const store = proxyActivities<LearningActivities>(STORE);
-const measure = proxyActivities<LearningActivities>(MEASURE);
 const MODEL_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
-const LABEL_BATCH = 1000;
-const OUTBOX_BATCH = 50;
-const PUMP_RETRY_MS = 30_000;
 
 const toMs = (t: string | null | undefined): number | null => (t ? Date.parse(t) : null);
-
-function refuse(rejection: RequestRejection | null): void {
-  if (rejection) {
-    throw ApplicationFailure.create({ type: LEARNING_FAILURES.requestRejected, message: rejection.message, details: [{ code: rejection.code }], nonRetryable: true });
-  }
-}
 
 export async function learningLoop(input: LearningLoopInput): Promise<never> {
   if (!input || typeof input.modelName !== 'string' || !MODEL_NAME.test(input.modelName)) {
@@ -122,6 +106,20 @@ export async function learningLoop(input: LearningLoopInput): Promise<never> {
   const outbox: LearningRecord[] = [];
   const approval: ApprovalState = { awaiting: null, decision: null, expiredBy: null };
   const decisionResults = new Map<string, PromotionDecisionResult>();
+  const children = createCycleChildren({
+    s,
+    workflowId,
+    current: () => current,
+    setCurrent: (c) => {
+      current = c;
+    },
+    setPhase: (next) => setPhase(next),
+    setChampion: (champion) => setChampion(champion),
+    saveCycle: () => saveCycle(),
+    approval,
+    decisionResults,
+  });
+  const toCycle = children.send;
 
   // ---- recording ------------------------------------------------------------------------------------------------
   function enqueue(record: LearningRecord): void {
@@ -135,7 +133,8 @@ export async function learningLoop(input: LearningLoopInput): Promise<never> {
   }
 
   function saveCycle(): void {
-    if (current) enqueue({ type: 'cycle', cycle: current });
+    // A cycle child writes its own records; the loop's `current` is then the child's last snapshot.
+    if (current && !children.running()) enqueue({ type: 'cycle', cycle: current });
   }
 
   function recordTrigger(t: Pick<TriggerRecord, 'kind' | 'reason' | 'detail'>, outcome: TriggerOutcome, cycleId?: string): TriggerRecord {
@@ -220,6 +219,7 @@ export async function learningLoop(input: LearningLoopInput): Promise<never> {
     if (current) {
       current.drift.push(finding);
       saveCycle();
+      toCycle((child) => child.signal(cycleDriftSignal, finding));
       const awaiting = awaitingVersion();
       if (awaiting) {
         approval.expiredBy = finding;
@@ -235,78 +235,28 @@ export async function learningLoop(input: LearningLoopInput): Promise<never> {
   }
 
   // ---- signals, updates, query ----------------------------------------------------------------------------------
-  setHandler(labelsSignal, (batch) => {
-    const events = Array.isArray(batch?.events) ? batch.events : [];
-    const r = acceptLabelEvents(s, events);
-    if (r.foreign > 0) log.warn('labels for another model ignored', { modelName, count: r.foreign });
-    if (r.queued > 0) wake++;
+  setInputHandlers({
+    s,
+    wake: () => {
+      wake++;
+    },
+    onDrift,
+    onManual,
+    recordRefused,
   });
 
-  // Bridged events of this model not seen before (the bridge delivers at least once), each once.
-  const eachFreshEvent = <D extends { modelName: string }>(batch: { events?: Array<{ envelope: { id: string; data: D } }> } | undefined, handle: (data: D, eventId: string) => void) => {
-    const events = Array.isArray(batch?.events) ? batch.events : [];
-    const fresh = freshEventIds(s, events.map((e) => e.envelope.id));
-    for (const e of events) {
-      if (fresh.delete(e.envelope.id) && e.envelope.data.modelName === modelName) handle(e.envelope.data, e.envelope.id);
-    }
-  };
+  const awaitingVersion = (): string | null => awaitingOf(approval);
 
-  setHandler(driftDetectedSignal, (batch) => {
-    eachFreshEvent(batch, (d, eventId) => {
-      onDrift({ source: 'event', reportId: d.reportId, datasetDrift: d.datasetDrift, share: d.share, driftedFeatures: d.driftedFeatures, at: iso(now()), eventId });
-    });
+  setDecisionHandlers({
+    approval,
+    decisionResults,
+    approvers: () => s.config.approval.approvers,
+    recordRefused,
+    accepted: (kind, request, via) => {
+      toCycle((child) => child.signal(forwardedDecisionSignal, { kind, request, via }));
+      wake++;
+    },
   });
-
-  setHandler(retrainRequestedSignal, (batch) => {
-    eachFreshEvent(batch, (d, eventId) => onManual({ requestedBy: d.requestedBy, reason: d.reason, force: false, at: iso(now()), eventId }));
-  });
-
-  const manualFrom = (r: RetrainRequest): ManualRequest => ({
-    requestedBy: r.requestedBy.trim(),
-    reason: r.reason?.trim() || 'manual retrain',
-    force: r.force === true,
-    at: iso(now()),
-  });
-
-  setHandler(retrainSignal, (request) => {
-    const rejection = checkRetrainRequest(request);
-    if (rejection) return recordRefused({ kind: 'retrain', ...rejection, from: (request as { requestedBy?: string })?.requestedBy });
-    onManual(manualFrom(request));
-  });
-
-  setHandler(requestRetrainUpdate, (request) => onManual(manualFrom(request)), { validator: (request) => refuse(checkRetrainRequest(request)) });
-
-  const awaitingVersion = (): string | null => (approval.awaiting && !approval.decision && !approval.expiredBy ? approval.awaiting.version : null);
-
-  function acceptDecision(kind: 'approve' | 'reject', request: PromotionDecisionRequest, via: 'update' | 'signal'): string {
-    const { awaiting } = approval;
-    if (!awaiting) throw ApplicationFailure.create({ type: LEARNING_FAILURES.requestRejected, message: 'no promotion is awaiting approval', nonRetryable: true });
-    approval.decision = { kind, request: { ...request, approver: request.approver.trim(), version: request.version.trim() }, via, at: iso(now()) };
-    wake++;
-    return awaiting.requestId;
-  }
-
-  for (const [kind, update, signal] of [
-    ['approve', approvePromotionUpdate, approvePromotionSignal],
-    ['reject', rejectPromotionUpdate, rejectPromotionSignal],
-  ] as const) {
-    setHandler(
-      update,
-      async (request) => {
-        const requestId = acceptDecision(kind, request, 'update');
-        await condition(() => decisionResults.has(requestId));
-        return decisionResults.get(requestId) as PromotionDecisionResult;
-      },
-      { validator: (request) => refuse(checkPromotionDecision(request, awaitingVersion(), s.config.approval.approvers)) },
-    );
-    setHandler(signal, (request) => {
-      const rejection = checkPromotionDecision(request, awaitingVersion(), s.config.approval.approvers);
-      if (rejection) {
-        return recordRefused({ kind: kind === 'approve' ? 'approvePromotion' : 'rejectPromotion', ...rejection, from: (request as { approver?: string })?.approver });
-      }
-      acceptDecision(kind, request, 'signal');
-    });
-  }
 
   setHandler(
     updateConfigUpdate,
@@ -314,107 +264,23 @@ export async function learningLoop(input: LearningLoopInput): Promise<never> {
       s.config = resolveLearningConfig(request.config, s.config).config;
       configVersion++;
       wake++;
+      const config = s.config;
+      toCycle((child) => child.signal(cycleConfigSignal, config));
       log.info('learning config changed', { modelName, changedBy: request.changedBy });
       return s.config;
     },
     { validator: (request) => refuse(checkConfigChange(request, s.config)) },
   );
 
-  setHandler(statusQuery, (): LearningLoopStatus => {
-    const info = workflowInfo();
-    const scheduleDue = scheduleDueAtMs({
-      config: s.config,
-      championTrainedAtMs: toMs(s.champion?.trainedAt),
-      lastTrainingAtMs: toMs(s.lastTrainingAt),
-      loopStartedAtMs: Date.parse(s.startedAt),
-    });
-    const interval = s.config.drift.checkIntervalMs;
-    return {
-      modelName,
-      workflowId: info.workflowId,
-      runId: info.runId,
+  setHandler(statusQuery, () =>
+    loopStatus(s, {
       phase,
-      config: s.config,
-      champion: s.champion,
-      labels: { ...s.labels, sinceLastTraining: labelsSinceTraining(s), queued: s.pendingLabels.length },
-      cooldownUntil: s.cooldownUntil,
-      scheduleDueAt: scheduleDue === null ? null : iso(scheduleDue),
-      nextDriftCheckAt: interval === null ? null : iso(Date.parse(s.lastDriftCheckAt ?? s.startedAt) + interval),
-      lastDriftCheckAt: s.lastDriftCheckAt,
-      lastDrift: s.lastDrift,
-      pending: { manual: s.pendingManual, drift: s.pendingDrift },
-      lastTrigger: s.lastTrigger,
       cycle: current,
-      awaitingApproval: approval.awaiting && awaitingVersion() ? { requestId: approval.awaiting.requestId, version: approval.awaiting.version, deadline: approval.awaiting.deadline, approvers: s.config.approval.approvers } : null,
-      history: s.history,
-      triggers: s.triggers,
-      refused: s.refused,
-      runs: s.runs,
+      cycleWorkflowId: children.running()?.workflowId ?? null,
+      awaiting: awaitingVersion() ? approval.awaiting : null,
       cyclesThisRun,
-      historyLength: info.historyLength,
-    };
-  });
-
-  // ---- coroutines -----------------------------------------------------------------------------------------------
-  async function labelPump(): Promise<void> {
-    for (;;) {
-      await condition(() => s.pendingLabels.length > 0 || stopping);
-      if (stopping) return;
-      const batch = s.pendingLabels.slice(0, LABEL_BATCH);
-      try {
-        const r = await store.recordLabels({ modelName, labels: batch });
-        s.pendingLabels.splice(0, batch.length);
-        s.labels.total += r.inserted;
-        s.labels.updated += r.updated;
-        s.labels.duplicates += r.unchanged;
-      } catch (err) {
-        log.error('storing labels failed; retrying', { modelName, error: errorText(err) });
-        await sleep(PUMP_RETRY_MS);
-        continue;
-      }
-      poke();
-    }
-  }
-
-  async function driftTicker(): Promise<void> {
-    while (!stopping) {
-      const interval = s.config.drift.checkIntervalMs;
-      const seen = configVersion;
-      if (interval === null) {
-        await condition(() => stopping || configVersion !== seen);
-        continue;
-      }
-      const dueAt = Date.parse(s.lastDriftCheckAt ?? s.startedAt) + interval;
-      if (now() < dueAt) {
-        await condition(() => stopping || configVersion !== seen, dueAt - now());
-        continue;
-      }
-      try {
-        const r = await measure.checkDrift({ modelName, asOf: iso(now()), windowMs: s.config.drift.windowMs, minRows: s.config.drift.minRows });
-        setChampion(r.champion);
-        if (r.status === 'checked') onDrift(r.finding);
-      } catch (err) {
-        log.warn('drift check failed; next one at the next interval', { modelName, error: errorText(err) });
-      } finally {
-        s.lastDriftCheckAt = iso(now());
-      }
-    }
-  }
-
-  async function outboxPump(): Promise<void> {
-    for (;;) {
-      await condition(() => outbox.length > 0 || stopping);
-      if (outbox.length === 0) return;
-      const records = outbox.splice(0, OUTBOX_BATCH);
-      try {
-        await store.persistRecords({ modelName, workflowId, records });
-      } catch (err) {
-        log.error('persisting learning records failed; retrying', { modelName, error: errorText(err) });
-        outbox.unshift(...records);
-        await sleep(PUMP_RETRY_MS);
-      }
-    }
-  }
+    }),
+  );
 
   // ---- the cycle (steps in workflows/learning-cycle/steps.ts) -----------------------------------------------------
   async function refreshChampion(): Promise<void> {
@@ -445,7 +311,7 @@ export async function learningLoop(input: LearningLoopInput): Promise<never> {
     const trigger = recordTrigger({ ...fire, detail: { ...fire.detail, ...(others.length > 0 ? { alsoDue: others.join(',') } : {}) } }, 'started', id);
     s.lastTrigger = trigger;
     const asOf = iso(now());
-    const c: CycleRecord = {
+    let c: CycleRecord = {
       id,
       number: s.cycleSeq,
       modelName,
@@ -465,12 +331,17 @@ export async function learningLoop(input: LearningLoopInput): Promise<never> {
     s.labels.atLastTraining = s.labels.total;
     s.lastTrainingAt = asOf;
     s.notedBlocked = [];
+    const inChild = patched(LEARNING_PATCHES.cycleChild);
     setPhase('retraining');
-    saveCycle();
-
-    await runCycleSteps(host, c);
-    s.cooldownUntil = iso(now() + s.config.triggers.cooldownMs);
-    saveCycle();
+    if (inChild) {
+      c = await children.run(c);
+      s.cooldownUntil = iso(Date.parse(c.endedAt ?? iso(now())) + s.config.triggers.cooldownMs);
+    } else {
+      saveCycle();
+      await runCycleSteps(host, c);
+      s.cooldownUntil = iso(now() + s.config.triggers.cooldownMs);
+      saveCycle();
+    }
     // The carried history stays small: the evidence shown to approvers is in the approval table already.
     s.history = prependBounded(s.history, { ...c, approvals: c.approvals.map(({ evidence: _evidence, ...a }) => ({ ...a, evidence: {} })) }, MAX_CYCLES_KEPT);
     current = null;
@@ -492,7 +363,8 @@ export async function learningLoop(input: LearningLoopInput): Promise<never> {
   const shouldContinueAsNew = (): boolean => cyclesThisRun >= s.config.continueAsNew.afterCycles || historyTooLong();
 
   upsertSearchAttributes([{ key: LEARNING_PHASE_SEARCH_ATTRIBUTE, value: phase }]);
-  const pumps = [labelPump(), driftTicker(), outboxPump()];
+  const run: LoopRun = { s, workflowId, outbox, stopping: () => stopping, configVersion: () => configVersion, poke, setChampion, onDrift };
+  const pumps = [labelPump(run), driftTicker(run), outboxPump(run)];
   await refreshChampion();
 
   while (!shouldContinueAsNew()) {

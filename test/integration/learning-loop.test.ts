@@ -156,7 +156,7 @@ describe('learning loop on the real stack', () => {
       connection: nativeConnection,
       namespace: stackEnv.temporalNamespace,
       taskQueue,
-      workflowsPath: require.resolve('../../workflows/learning-loop.workflow'),
+      workflowsPath: require.resolve('../../workflows'), // the loop and its learningCycle children
       activities: createLearningActivities({ db: db.db, logger, codeVersion: 'it' }),
     });
     workerRun = worker.run();

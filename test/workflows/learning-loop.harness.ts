@@ -200,9 +200,9 @@ export class LoopTestContext {
   env!: TestWorkflowEnvironment;
   bundle!: WorkflowBundleWithSourceMap;
 
-  /** Bundles the workflow once per test file. */
+  /** Bundles the workflows once per test file (the loop starts learningCycle children and replay jobs). */
   async setup(): Promise<void> {
-    this.bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows/learning-loop.workflow'), logger: quietBundlerLogger });
+    this.bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietBundlerLogger });
   }
 
   async teardown(): Promise<void> {

@@ -334,6 +334,11 @@ export interface LearningLoopStatus {
   lastTrigger: TriggerRecord | null;
   /** The running cycle (candidate, shadow metrics so far, approval request and deadline, …). */
   cycle: CycleRecord | null;
+  /**
+   * The running cycle's own workflow (learningCycle child, `<loop id>-cycle-<n>`): its history, status query and
+   * approval handlers. Null between cycles and for a cycle the loop runs itself (started before the child existed).
+   */
+  cycleWorkflowId?: string | null;
   /** Pending approval request, if any (also inside `cycle`). */
   awaitingApproval: { requestId: string; version: string; deadline: string; approvers: string[] } | null;
   /** Finished cycles, most recent first (bounded). */
