@@ -3,8 +3,10 @@
 // reorders a command without `patched()` fails here with a non-determinism error instead of failing every running
 // loop in production.
 //
-// Fixtures are never rewritten. To add the histories of a new shape of the loop, set its name and record once:
-//   MAINSPRING_RECORD_LEARNING_HISTORIES=v2 npx jest --selectProjects workflows test/workflows/learning-loop.replay
+// v1: the loop before the learningCycle child workflow (the cycle inline); v2: each cycle a child (`-cycle` files hold
+// the child's history). Fixtures are never rewritten. To add the histories of a new shape, set its name, record once
+// and add the name to the first test:
+//   MAINSPRING_RECORD_LEARNING_HISTORIES=v3 npx jest --selectProjects workflows --testPathPatterns learning-loop.replay
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -22,6 +24,7 @@ import {
   type LearningLoopConfigInput,
   type LearningLoopStatus,
 } from '../../workflows/learning-loop.messages';
+import { learningCycleWorkflowId } from '../../workflows/learning-cycle/learning-cycle.messages';
 import { ALICE, BASE_CONFIG, DAY, HOUR, labelBatch, LoopTestContext, MODEL, paired, until, World } from './learning-loop.harness';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'histories', 'learning-loop');
@@ -50,13 +53,18 @@ describe('learningLoop replays its recorded histories', () => {
 
   it('has recorded histories of every main path', () => {
     const names = recorded.map((r) => r.name);
-    // v1: the cycle inside the loop (before the learningCycle child workflow).
+    // v1: the cycle inside the loop (before the learningCycle child workflow). Loops running v1 code when the child
+    // shipped replay these: the patch keeps their inline cycle.
     for (const path of ['promoted', 'rolled-back', 'continued-as-new', 'continued-run']) expect(names).toContain(`v1-${path}`);
+    // v2: each cycle a learningCycle child; the loop's history and the cycle's (`-cycle`) recorded side by side.
+    for (const path of ['promoted', 'rolled-back', 'continued-as-new']) expect(names).toEqual(expect.arrayContaining([`v2-${path}`, `v2-${path}-cycle`]));
+    expect(names).toContain('v2-continued-run');
   });
 
   it.each(recorded.map((r) => [r.name, r.history] as const))('%s replays without a non-determinism error', async (name, history) => {
     expect(history.events?.length).toBeGreaterThan(10);
-    await Worker.runReplayHistory({ workflowBundle: bundle }, history, `replay-${name}`);
+    // Recorded under the production id: the loop derives its cycles' ids from its own.
+    await Worker.runReplayHistory({ workflowBundle: bundle }, history, learningWorkflowId(MODEL));
   });
 });
 
@@ -78,13 +86,21 @@ if (recordAs) describe(`recording learning histories as ${recordAs}`, () => {
     writeFileSync(file, History.encode(History.fromObject(history as object)).finish());
   }
 
+  /** The history of the loop's first cycle, when it ran as a learningCycle child (v2 on). */
+  async function saveCycle(name: string, loopWorkflowId: string): Promise<void> {
+    const cycle = ctx.env.client.workflow.getHandle(learningCycleWorkflowId(loopWorkflowId, 1));
+    const history = await cycle.fetchHistory().catch(() => null);
+    if (history) await save(`${name}-cycle`, history);
+  }
+
   /** Runs `drive` against a loop, then terminates it and hands its handle back for the histories. */
   async function record(world: World, config: LearningLoopConfigInput, drive: (h: WorkflowHandle) => Promise<void>): Promise<WorkflowHandle> {
     const taskQueue = `${TASK_QUEUES.learning}-${randomUUID()}`;
     const worker = await Worker.create({ connection: ctx.env.nativeConnection, taskQueue, workflowBundle: ctx.bundle, activities: world.activities() });
     let handle: WorkflowHandle | undefined;
     await worker.runUntil(async () => {
-      handle = await ctx.env.client.workflow.start(LEARNING_LOOP_WORKFLOW_TYPE, { taskQueue, workflowId: `${learningWorkflowId(MODEL)}-${randomUUID()}`, args: [{ modelName: MODEL, config }] });
+      // The production id (a fresh test server per recording): replays start the same child ids.
+      handle = await ctx.env.client.workflow.start(LEARNING_LOOP_WORKFLOW_TYPE, { taskQueue, workflowId: learningWorkflowId(MODEL), args: [{ modelName: MODEL, config }] });
       await drive(handle);
       await handle.terminate('recorded');
     });
@@ -111,6 +127,7 @@ if (recordAs) describe(`recording learning histories as ${recordAs}`, () => {
       await until(h, () => world.records.some((r) => r.type === 'cycle' && r.cycle.outcome === 'promoted'));
     });
     await save('promoted', await h.fetchHistory());
+    await saveCycle('promoted', h.workflowId);
   });
 
   it('a rollback: approval by signal (Temporal UI), regression in the watch', async () => {
@@ -126,6 +143,7 @@ if (recordAs) describe(`recording learning histories as ${recordAs}`, () => {
       await until(h, () => world.records.some((r) => r.type === 'cycle' && r.cycle.outcome === 'rolled-back'));
     });
     await save('rolled-back', await h.fetchHistory());
+    await saveCycle('rolled-back', h.workflowId);
   });
 
   it('continue-as-new after a cycle started by label volume (promoted), and the continued run', async () => {
@@ -150,5 +168,6 @@ if (recordAs) describe(`recording learning histories as ${recordAs}`, () => {
     });
     await save('continued-as-new', await ctx.env.client.workflow.getHandle(h.workflowId, firstRunId).fetchHistory());
     await save('continued-run', await h.fetchHistory());
+    await saveCycle('continued-as-new', h.workflowId);
   });
 });
