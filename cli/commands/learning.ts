@@ -164,6 +164,7 @@ export function formatStatus(s: LearningLoopStatus): string {
     );
   }
   if (s.cycle) lines.push('', ...describeCycle(s.cycle));
+  if (s.cycleWorkflowId) lines.push(`cycle workflow: ${s.cycleWorkflowId} (its own history and Temporal UI page; decisions sent to the loop are forwarded to it)`);
   if (s.history.length > 0) {
     lines.push(
       '',
