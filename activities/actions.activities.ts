@@ -1,7 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { createEvent, paymentFlaggedV1, paymentFlagRetractedV1, paymentLabeledV1, type PaymentFlaggedV1 } from '../schemas';
 import { decision, notification, paymentHold, riskAdjustment, userRiskProfile } from '../src/db/schema';
-import type { CompensationReason, CompensationStep, ReviewVerdict } from '../workflows/payment-saga.messages';
+import type { CompensationReason, CompensationStep, ReviewVerdict } from '../workflows/payment-saga/payment-saga.messages';
 import { writeLedger } from './audit.activities';
 import { errorMessage, eventIdFor, failPermanentFast, publishEffect, type ResolvedDeps } from './shared';
 

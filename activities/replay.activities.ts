@@ -21,8 +21,8 @@ import type { Logger } from '../src/observability/logger';
 import { readPartitionRange } from '../src/replay/kafka-range';
 import { LogVelocity, profileAsOf, sameVector, type ProfileSnapshot, type RiskChange } from '../src/replay/point-in-time';
 import { championVersions, decisionChanges, pairedQuality, quality, type ReportRow } from '../src/replay/report';
-import { DEFAULT_THRESHOLD, decide } from '../workflows/lib/decide';
-import { enrichInput } from '../workflows/lib/payment-steps';
+import { DEFAULT_THRESHOLD, decide } from '../workflows/payment-saga/decide';
+import { enrichInput } from '../workflows/payment-saga/payment-steps';
 import type {
   BuildReportInput,
   PlanReplayInput,

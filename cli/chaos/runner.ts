@@ -25,7 +25,7 @@ import { buildRecords, CHAOS_INDEX_HEADER, type ChaosRecord } from './events';
 import { checkInvariants, type ChaosObservations, type CommitSample, type InvariantReport, type LearningObservation } from './invariants';
 import { planFaults, planStream, REJECT_NOTIFICATIONS_MS, type FaultKind, type PlannedFault } from './schedule';
 import { headerString, readTopicSnapshot, type TopicRecord } from '../../src/kafka/topic-snapshot';
-import { PAYMENT_SAGA_WORKFLOW_TYPE } from '../../workflows/payment-saga.messages';
+import { PAYMENT_SAGA_WORKFLOW_TYPE } from '../../workflows/payment-saga/payment-saga.messages';
 
 export interface ChaosOptions {
   seed: number;

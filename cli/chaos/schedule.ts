@@ -6,7 +6,7 @@ export const FAULT_KINDS = ['worker', 'bridge', 'temporal', 'kafka', 'postgres',
 
 /**
  * How long `reject-notifications` makes PostgreSQL refuse fraud-case notifications: longer than the saga's effect
- * retry budget (6 attempts, ~7 s of backoff; workflows/lib/activity-profiles.ts), so the sagas flagged early in the
+ * retry budget (6 attempts, ~7 s of backoff; workflows/payment-saga/activity-profiles.ts), so the sagas flagged early in the
  * window give up notifying and compensate what they did (hold, payments.flagged, risk raise).
  */
 export const REJECT_NOTIFICATIONS_MS = 30_000;

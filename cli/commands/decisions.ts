@@ -1,7 +1,7 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { eq } from 'drizzle-orm';
-import { resolveReviewUpdate, statusQuery, type ReviewVerdict } from '../../workflows/payment-saga.messages';
+import { resolveReviewUpdate, statusQuery, type ReviewVerdict } from '../../workflows/payment-saga/payment-saga.messages';
 import { loadConfig } from '../../src/config/env';
 import { createDb } from '../../src/db/client';
 import { compensationLedger, decision } from '../../src/db/schema';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createEvent, paymentInitiatedV1, type PaymentInitiatedV1 } from '../../schemas';
 import type { BridgedEvent } from '../../schemas/bridged-event';
-import type { PaymentSagaInput, PaymentSagaOptions } from '../../workflows/payment-saga.messages';
+import type { PaymentSagaInput, PaymentSagaOptions } from '../../workflows/payment-saga/payment-saga.messages';
 
 /** A valid payments.initiated event as the bridge hands it to the saga (envelope + Kafka coordinates). */
 export function bridgedPayment(

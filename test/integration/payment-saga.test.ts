@@ -18,7 +18,7 @@ import { createLogger } from '../../src/observability/logger';
 import { pseudonymize } from '../../src/security/pseudonymize';
 import { bundleWorkflows } from '../../workers/bundle-workflows';
 import type { paymentSaga } from '../../workflows';
-import { resolveReviewUpdate, statusQuery } from '../../workflows/payment-saga.messages';
+import { resolveReviewUpdate, statusQuery } from '../../workflows/payment-saga/payment-saga.messages';
 import { createTopics, testKafka } from '../helpers/kafka';
 import { closeRig, deleteSagaRows, INTEGRATION_PII_KEY, riskyPaymentData, SagaFixtures, sagaTestTopics, testPaymentRoute, trainedFraudModel } from '../helpers/saga-rig';
 import { testStackEnv, uniqueName } from '../helpers/stack-env';

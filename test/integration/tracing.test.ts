@@ -24,7 +24,7 @@ import { activeTraceFields } from '../../src/observability/trace-context';
 import { createTracing, SERVICE_NAMES, startProducerSpan, type Tracing } from '../../src/observability/tracing';
 import { connectTemporal } from '../../src/temporal/client';
 import { bundleWorkflows } from '../../workers/bundle-workflows';
-import { resolveReviewUpdate, statusQuery } from '../../workflows/payment-saga.messages';
+import { resolveReviewUpdate, statusQuery } from '../../workflows/payment-saga/payment-saga.messages';
 import { createTopics, readTopic, testKafka } from '../helpers/kafka';
 import { closeRig, deleteSagaRows, INTEGRATION_PII_KEY, sagaTestTopics, seedRiskyUser, testPaymentRoute } from '../helpers/saga-rig';
 import { testStackEnv, uniqueName } from '../helpers/stack-env';

@@ -1,9 +1,9 @@
 // The saga's pure helpers, without a server: decision rule, option checks, the review validator, the UI summary.
 import { ApplicationFailure } from '@temporalio/common';
-import { checkOptions, decide, resolveThreshold } from '../../workflows/lib/decide';
-import { sagaDetails } from '../../workflows/lib/details';
-import { validateReviewRequest } from '../../workflows/lib/review';
-import type { PaymentSagaStatus } from '../../workflows/payment-saga.messages';
+import { checkOptions, decide, resolveThreshold } from '../../workflows/payment-saga/decide';
+import { sagaDetails } from '../../workflows/payment-saga/details';
+import { validateReviewRequest } from '../../workflows/payment-saga/review';
+import type { PaymentSagaStatus } from '../../workflows/payment-saga/payment-saga.messages';
 
 describe('payment saga helpers', () => {
   it('flags strictly above the threshold; per-model threshold wins over the saga-wide one', () => {

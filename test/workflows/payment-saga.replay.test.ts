@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { resolveReviewUpdate, statusQuery } from '../../workflows/payment-saga.messages';
+import { resolveReviewUpdate, statusQuery } from '../../workflows/payment-saga/payment-saga.messages';
 import type { paymentSaga } from '../../workflows';
 import { bridgedPayment } from '../helpers/saga-events';
 import { createSagaWorld, fakeSagaActivities, type FakeOptions } from '../helpers/saga-activities';

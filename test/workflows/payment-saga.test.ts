@@ -16,7 +16,7 @@ import {
   type PaymentSagaInput,
   type PaymentSagaStatus,
   type SagaPhase,
-} from '../../workflows/payment-saga.messages';
+} from '../../workflows/payment-saga/payment-saga.messages';
 import { bridgedPayment } from '../helpers/saga-events';
 import { createSagaWorld, fakeSagaActivities, succeeded, TEST_PII_KEY, type FakeOptions, type SagaWorld } from '../helpers/saga-activities';
 import { createSagaTestEnv } from '../helpers/saga-env';
@@ -165,7 +165,7 @@ describe('paymentSaga (time-skipping)', () => {
         'WorkflowTaskStarted',
         'WorkflowTaskCompleted',
         // Version 2's patch (SAGA_PATCHES.oneTaskApproval): its marker and the SDK's TemporalChangeVersion attribute.
-        // Both go when the patch is retired (workflows/lib/patches.ts), leaving 8 events.
+        // Both go when the patch is retired (workflows/payment-saga/patches.ts), leaving 8 events.
         'MarkerRecorded',
         'UpsertWorkflowSearchAttributes',
         'MarkerRecorded', // assessPayment
@@ -327,7 +327,8 @@ describe('paymentSaga (time-skipping)', () => {
 
       // The notification was retried per the effect profile (6 attempts), then given up on.
       expect(world.calls.filter((c) => c.name === 'notifyFraudTeam')).toHaveLength(6);
-      const effects = succeeded(world).filter((n) => FLAG_EFFECTS.includes(n));
+      // In the order the workflow saw them complete (see the cancellation test).
+      const effects = await completedActivities(handle, FLAG_EFFECTS);
       expect(effects).toEqual(expect.arrayContaining(['holdPayment', 'publishFlagged', 'raiseRiskProfile']));
       expect(effects).toHaveLength(3);
       const undos = succeeded(world).filter((n) => Object.values(UNDO_OF).includes(n));

@@ -1,4 +1,4 @@
-import type { Decision, PaymentSagaOptions } from '../payment-saga.messages';
+import type { Decision, PaymentSagaOptions } from './payment-saga.messages';
 
 export const DEFAULT_THRESHOLD = 0.85;
 export const DEFAULT_REVIEW_DEADLINE = '72h';

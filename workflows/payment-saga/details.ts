@@ -1,4 +1,4 @@
-import type { PaymentSagaStatus } from '../payment-saga.messages';
+import type { PaymentSagaStatus } from './payment-saga.messages';
 
 /** `950.00 EUR`: two decimals whatever the currency; a summary, not an accounting document. */
 export function formatAmount(amount: number, currency: string): string {

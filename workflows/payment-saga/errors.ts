@@ -1,6 +1,6 @@
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 import type { AssessmentFailureDetails } from '../../activities';
-import { PAYMENT_SAGA_FAILURES, type CompensationRecord } from '../payment-saga.messages';
+import { PAYMENT_SAGA_FAILURES, type CompensationRecord } from './payment-saga.messages';
 
 export type PaymentSagaFailureCode = 'SAGA_COMPENSATED' | 'SAGA_FAILED' | 'SAGA_INPUT_INVALID';
 

@@ -2,8 +2,8 @@
 // Imported by the workflow and by clients (CLI, bridge, tests); only @temporalio/workflow and types, so both sides can.
 import type { Duration } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { PaymentInitiatedV1 } from '../schemas/events/payment-initiated.v1';
-import type { BridgedEvent } from '../schemas/bridged-event';
+import type { PaymentInitiatedV1 } from '../../schemas/events/payment-initiated.v1';
+import type { BridgedEvent } from '../../schemas/bridged-event';
 
 /** Workflow type name, as the bridge's route and clients start it. */
 export const PAYMENT_SAGA_WORKFLOW_TYPE = 'paymentSaga';

@@ -13,16 +13,16 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { EnrichmentResult, PaymentSagaActivities, RecordDecisionInput, SagaRef, ScoringResult } from '../activities';
-import { ASSESS, EFFECT, ENRICH, MUST_COMPLETE, RECORD_APPROVAL, SCORE } from './lib/activity-profiles';
-import { checkOptions, decide, DEFAULT_REVIEW_DEADLINE, resolveThreshold } from './lib/decide';
-import { formatAmount, sagaDetails } from './lib/details';
-import { enrichInput, flaggedEventData, scoringRecordFields } from './lib/payment-steps';
-import { failedAssessmentStep, PaymentSagaFailure } from './lib/errors';
-import { SAGA_PATCHES } from './lib/patches';
-import { validateReviewRequest } from './lib/review';
-import { CompensationStack, type Compensation } from './lib/saga';
-import { SEARCH_ATTRIBUTES as SA } from '../src/temporal/search-attributes';
+import type { EnrichmentResult, PaymentSagaActivities, RecordDecisionInput, SagaRef, ScoringResult } from '../../activities';
+import { ASSESS, EFFECT, ENRICH, MUST_COMPLETE, RECORD_APPROVAL, SCORE } from './activity-profiles';
+import { checkOptions, decide, DEFAULT_REVIEW_DEADLINE, resolveThreshold } from './decide';
+import { formatAmount, sagaDetails } from './details';
+import { enrichInput, flaggedEventData, scoringRecordFields } from './payment-steps';
+import { failedAssessmentStep, PaymentSagaFailure } from './errors';
+import { SAGA_PATCHES } from './patches';
+import { validateReviewRequest } from './review';
+import { CompensationStack, type Compensation } from './saga';
+import { SEARCH_ATTRIBUTES as SA } from '../../src/temporal/search-attributes';
 import {
   resolveReviewUpdate,
   statusQuery,

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/workflow';
-import { REVIEW_REJECTED, type ResolveReviewRequest, type ReviewRejectionCode, type SagaPhase } from '../payment-saga.messages';
+import { REVIEW_REJECTED, type ResolveReviewRequest, type ReviewRejectionCode, type SagaPhase } from './payment-saga.messages';
 
 const VERDICTS: readonly string[] = ['fraud', 'legit'];
 export const MAX_REVIEWER_LENGTH = 256;

@@ -1,5 +1,5 @@
 import { log, sleep } from '@temporalio/workflow';
-import type { CompensationReason, CompensationRecord, CompensationStep } from '../payment-saga.messages';
+import type { CompensationReason, CompensationRecord, CompensationStep } from './payment-saga.messages';
 import { compensationRetryDelayMs } from './activity-profiles';
 
 /** The undo of one effect that already happened. Must be idempotent: it may run again after a crash. */

@@ -62,7 +62,7 @@ describe('pseudonymization of user ids', () => {
   });
 
   it('the saga upserts the hash the enrichment activity computed with the configured key, never the raw id', () => {
-    const saga = readFileSync(join(ROOT, 'workflows/payment-saga.workflow.ts'), 'utf8');
+    const saga = readFileSync(join(ROOT, 'workflows/payment-saga/payment-saga.workflow.ts'), 'utf8');
     const upserts = callArguments(saga, /upsertSearchAttributes\(/g);
     expect(upserts.length).toBeGreaterThan(0);
     for (const u of upserts) {
