@@ -7,35 +7,32 @@
 // id and the event's Kafka coordinates, so a chunk that runs again overwrites its own rows; the report is computed
 // from those rows, never from counters that a retried chunk could inflate.
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { and, asc, count, eq, inArray, sql } from 'drizzle-orm';
+import { inArray, sql } from 'drizzle-orm';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { PaymentInitiatedV1 } from '../schemas';
 import type { PermanentFailureCode } from '../schemas/failures';
 import type { Db } from '../src/db/client';
-import { compensationLedger, decision, featureLog, label, replayBadEvent, replayDecision, replayReport, riskAdjustment, userRiskProfile } from '../src/db/schema';
+import { featureLog, replayBadEvent, replayDecision } from '../src/db/schema';
 import { FEATURE_SPEC_VERSION, isLateEvent, VELOCITY_WINDOW_MS } from '../src/features/payment-features';
 import { decodeRecord } from '../src/kafka/cloudevents-binding';
 import { getVersion } from '../src/model/registry';
 import { ModelRuntime } from '../src/model/runtime';
 import type { Logger } from '../src/observability/logger';
 import { readPartitionRange } from '../src/replay/kafka-range';
-import { LogVelocity, profileAsOf, sameVector, type ProfileSnapshot, type RiskChange } from '../src/replay/point-in-time';
-import { championVersions, decisionChanges, pairedQuality, quality, type ReportRow } from '../src/replay/report';
+import { LogVelocity, profileAsOf, sameVector } from '../src/replay/point-in-time';
 import { DEFAULT_THRESHOLD, decide } from '../workflows/payment-saga/decide';
 import { enrichInput } from '../workflows/payment-saga/payment-steps';
 import type {
-  BuildReportInput,
   PlanReplayInput,
   PlanReplayResult,
   RebuildCounters,
-  RebuildReport,
   ReplayBound,
   ReplayChunkInput,
   ReplayChunkResult,
-  ReplayReport,
-  ScoreReport,
 } from '../schemas/replay';
 import { enrichmentFeatures } from './enrichment.activities';
+import { loadPointInTimeData } from './replay/point-in-time-data';
+import { createReplayReportActivity, LIST_LIMIT } from './replay/report';
 
 export interface ReplayActivityDeps {
   db: Db;
@@ -51,8 +48,6 @@ export const REPLAY_INPUT_INVALID = 'ReplayInputInvalid' satisfies PermanentFail
 const CLOCK_SKEW_MS = 60_000;
 /** Longest look back before a chunk: a payment arriving later than this has its velocity from what is in reach. */
 const MAX_LOOKBACK_MS = 15 * 60_000;
-/** Bad events and differing payments listed in a report (all are counted). */
-const LIST_LIMIT = 100;
 const SCORE_SLICE = 256;
 
 function invalid(message: string): ApplicationFailure {
@@ -107,11 +102,6 @@ function classify(m: KafkaMessage): Classified {
   return { ok: true, event: { offset, kafkaTs: Number(m.timestamp), payment, envelopeTime, eventMs: Date.parse(payment.eventTime ?? envelopeTime) } };
 }
 
-function workflowIdOfKey(idempotencyKey: string): string {
-  const i = idempotencyKey.lastIndexOf(':');
-  return i < 0 ? idempotencyKey : idempotencyKey.slice(0, i);
-}
-
 export function createReplayActivities(deps: ReplayActivityDeps) {
   const { db, kafka } = deps;
   const logger = deps.logger?.child({ component: 'replay-activities' });
@@ -147,36 +137,6 @@ export function createReplayActivities(deps: ReplayActivityDeps) {
       runtimes.set(key, rt);
     }
     return rt;
-  }
-
-  /** Profiles and risk changes of these users, for point-in-time lookups. */
-  async function pointInTimeData(userIds: string[]): Promise<{ profiles: Map<string, ProfileSnapshot>; changes: Map<string, RiskChange[]> }> {
-    const profiles = new Map<string, ProfileSnapshot>();
-    const changes = new Map<string, RiskChange[]>();
-    if (userIds.length === 0) return { profiles, changes };
-    const [profileRows, adjustments] = await Promise.all([
-      db.select().from(userRiskProfile).where(inArray(userRiskProfile.userId, userIds)),
-      db.select().from(riskAdjustment).where(inArray(riskAdjustment.userId, userIds)),
-    ]);
-    for (const p of profileRows) profiles.set(p.userId, { riskScore: p.riskScore, homeCountry: p.homeCountry, accountCreatedAt: p.accountCreatedAt, knownDevices: p.knownDevices });
-    const reverted = adjustments.filter((a) => a.reverted).map((a) => workflowIdOfKey(a.idempotencyKey));
-    const restoredAt = new Map<string, number>();
-    if (reverted.length > 0) {
-      const rows = await db
-        .select({ workflowId: compensationLedger.workflowId, at: sql<Date>`min(${compensationLedger.at})` })
-        .from(compensationLedger)
-        .where(and(inArray(compensationLedger.workflowId, reverted), eq(compensationLedger.step, 'restore-risk-profile'), eq(compensationLedger.outcome, 'succeeded')))
-        .groupBy(compensationLedger.workflowId);
-      for (const r of rows) restoredAt.set(r.workflowId, new Date(r.at).getTime());
-    }
-    for (const a of adjustments) {
-      const list = changes.get(a.userId) ?? [];
-      list.push({ atMs: a.createdAt.getTime(), kind: 'raise', previousScore: a.previousScore, newScore: a.newScore });
-      const restored = a.reverted ? restoredAt.get(workflowIdOfKey(a.idempotencyKey)) : undefined;
-      if (restored !== undefined) list.push({ atMs: restored, kind: 'restore', previousScore: a.previousScore, newScore: a.newScore });
-      changes.set(a.userId, list);
-    }
-    return { profiles, changes };
   }
 
   /**
@@ -215,6 +175,8 @@ export function createReplayActivities(deps: ReplayActivityDeps) {
   }
 
   return {
+    ...createReplayReportActivity(db),
+
     /** Resolves the range to [start, end) per partition, clipped to what the log holds now. */
     async planReplay(input: PlanReplayInput): Promise<PlanReplayResult> {
       return withAdmin(async (admin) => {
@@ -274,7 +236,7 @@ export function createReplayActivities(deps: ReplayActivityDeps) {
       const userIds = [...new Set(events.map((e) => e.payment.userId))];
       const paymentIds = [...new Set(events.map((e) => e.payment.paymentId))];
       const [{ profiles, changes }, logged] = await Promise.all([
-        pointInTimeData(userIds),
+        loadPointInTimeData(db, userIds),
         paymentIds.length > 0 ? db.select().from(featureLog).where(inArray(featureLog.paymentId, paymentIds)) : Promise.resolve([]),
       ]);
       const loggedBy = new Map(logged.map((l) => [l.paymentId, l]));
@@ -396,114 +358,6 @@ export function createReplayActivities(deps: ReplayActivityDeps) {
         counts: { read: read.next - Number(input.from), replayed: events.length, bad: bad.length, skipped },
         ...(rebuild ? { rebuild, differing } : {}),
       };
-    },
-
-    /** The report from the stored rows (so a re-run chunk cannot count twice), stored and returned. */
-    async buildReplayReport(input: BuildReportInput): Promise<ReplayReport> {
-      const { params, state } = input;
-      const durationMs = Math.max(1, Date.now() - Date.parse(state.startedAt));
-      const range = { partitions: state.partitions.map(({ partition, start, end }) => ({ partition, start, end })), ...state.resolved };
-      const [badCount] = await db.select({ n: count() }).from(replayBadEvent).where(eq(replayBadEvent.replayId, params.replayId));
-      const badRows = await db
-        .select()
-        .from(replayBadEvent)
-        .where(eq(replayBadEvent.replayId, params.replayId))
-        .orderBy(asc(replayBadEvent.partition), asc(replayBadEvent.offset))
-        .limit(LIST_LIMIT);
-      const badEvents = badRows.map((b) => ({ partition: b.partition, offset: String(b.offset), code: b.code, reason: b.reason }));
-      let report: ReplayReport;
-      if (params.kind === 'rebuild-features') {
-        const r: RebuildReport = {
-          kind: 'rebuild-features',
-          replayId: params.replayId,
-          topic: params.topic,
-          featureSpecVersion: params.featureSpecVersion ?? FEATURE_SPEC_VERSION,
-          range,
-          events: { read: state.totals.read, replayed: state.totals.replayed, bad: badCount.n, skipped: state.totals.skipped },
-          badEvents,
-          featureLog: state.rebuild,
-          differing: (state.differing ?? []).slice(0, LIST_LIMIT),
-          durationMs,
-          eventsPerSecond: Math.round((state.totals.read / durationMs) * 1000 * 10) / 10,
-        };
-        report = r;
-      } else {
-        // One row per payment (a re-sent payment appears at two offsets; the first is what serving decided on).
-        const rows = await db.execute<{
-          payment_id: string;
-          score: number;
-          decision: 'APPROVE' | 'FLAG';
-          reasons: Array<{ feature: string; contribution: number }>;
-          matches_feature_log: boolean | null;
-          c_version: string | null;
-          c_score: number | null;
-          c_decision: 'APPROVE' | 'FLAG' | null;
-          c_fallback: boolean | null;
-          c_fallback_reason: string | null;
-          c_reasons: Array<{ feature: string; contribution: number }> | null;
-          label: 'fraud' | 'legit' | null;
-        }>(sql`
-          select distinct on (r.payment_id) r.payment_id, r.score, r.decision, r.reasons, r.matches_feature_log,
-                 d.model_version as c_version, d.score as c_score, d.decision as c_decision, d.fallback as c_fallback,
-                 d.fallback_reason as c_fallback_reason, d.reasons as c_reasons, l.label
-          from ${replayDecision} r
-          left join ${decision} d on d.payment_id = r.payment_id
-          left join ${label} l on l.payment_id = r.payment_id
-          where r.replay_id = ${params.replayId}
-          order by r.payment_id, r.partition, r.offset`);
-        const reportRows: ReportRow[] = rows.rows.map((r) => ({
-          paymentId: r.payment_id,
-          score: Number(r.score),
-          decision: r.decision,
-          reasons: r.reasons,
-          ...(r.c_decision !== null
-            ? {
-                champion: {
-                  version: r.c_version ?? 'unknown',
-                  score: Number(r.c_score),
-                  decision: r.c_decision,
-                  fallback: r.c_fallback === true,
-                  fallbackReason: r.c_fallback_reason,
-                  reasons: r.c_reasons ?? [],
-                },
-              }
-            : {}),
-          ...(r.label !== null ? { label: r.label } : {}),
-        }));
-        const labeled = reportRows.filter((r): r is ReportRow & { label: 'fraud' | 'legit' } => r.label !== undefined);
-        const r: ScoreReport = {
-          kind: 'score',
-          replayId: params.replayId,
-          topic: params.topic,
-          modelName: params.modelName ?? 'fraud',
-          modelVersion: params.modelVersion ?? '',
-          threshold: params.threshold ?? DEFAULT_THRESHOLD,
-          range,
-          events: { read: state.totals.read, replayed: reportRows.length, bad: badCount.n, skipped: state.totals.skipped },
-          badEvents,
-          championVersions: championVersions(reportRows),
-          featureMismatches: rows.rows.filter((x) => x.matches_feature_log === false).length,
-          quality: pairedQuality(reportRows),
-          replayedAllLabeled: quality(labeled.map((x) => ({ score: x.score, decision: x.decision, label: x.label }))),
-          changes: decisionChanges(reportRows),
-          durationMs,
-          eventsPerSecond: Math.round((state.totals.read / durationMs) * 1000 * 10) / 10,
-        };
-        report = r;
-      }
-      await db
-        .insert(replayReport)
-        .values({
-          replayId: params.replayId,
-          kind: params.kind,
-          topic: params.topic,
-          modelName: params.kind === 'score' ? (params.modelName ?? 'fraud') : null,
-          modelVersion: params.modelVersion ?? null,
-          featureSpecVersion: params.kind === 'rebuild-features' ? (params.featureSpecVersion ?? null) : null,
-          report: report as unknown as Record<string, unknown>,
-        })
-        .onConflictDoUpdate({ target: replayReport.replayId, set: { report: sql`excluded.report`, updatedAt: sql`now()` } });
-      return report;
     },
   };
 }
