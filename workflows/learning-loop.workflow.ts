@@ -106,6 +106,8 @@ export async function learningLoop(input: LearningLoopInput): Promise<never> {
   const outbox: LearningRecord[] = [];
   const approval: ApprovalState = { awaiting: null, decision: null, expiredBy: null };
   const decisionResults = new Map<string, PromotionDecisionResult>();
+  /** Approval requests a cycle child closed without the decision the loop forwarded (expired, deadline): by status. */
+  const closedRequests = new Map<string, string>();
   const children = createCycleChildren({
     s,
     workflowId,
@@ -118,6 +120,7 @@ export async function learningLoop(input: LearningLoopInput): Promise<never> {
     saveCycle: () => saveCycle(),
     approval,
     decisionResults,
+    closedRequests,
   });
   const toCycle = children.send;
 
@@ -250,6 +253,7 @@ export async function learningLoop(input: LearningLoopInput): Promise<never> {
   setDecisionHandlers({
     approval,
     decisionResults,
+    closedRequests,
     approvers: () => s.config.approval.approvers,
     recordRefused,
     accepted: (kind, request, via) => {

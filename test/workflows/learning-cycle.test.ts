@@ -1,10 +1,11 @@
 // learningCycle, the loop's cycle as a child workflow, on the time-skipping test server: its own id, history, status
 // and LearningPhase; decisions sent to it directly (its Temporal UI page) or forwarded by the loop; drift forwarded;
-// the loop ended mid-cycle cancels it and the shadow alias is cleared (parent close policy REQUEST_CANCEL).
-import type { WorkflowHandle } from '@temporalio/client';
+// cancelled (what parent close policy REQUEST_CANCEL sends when the loop ends) it clears the shadow alias; a
+// forwarded decision the cycle could not take ends the waiting update when the request closes.
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { cycleStatusQuery, type LearningCycleStatus } from '../../workflows/learning-cycle/learning-cycle.messages';
-import { approvePromotionSignal, driftDetectedSignal, requestRetrainUpdate, type LearningLoopStatus } from '../../workflows/learning-loop.messages';
+import { cycleConfigSignal, cycleStatusQuery, type LearningCycleStatus } from '../../workflows/learning-cycle/learning-cycle.messages';
+import { approvePromotionSignal, approvePromotionUpdate, driftDetectedSignal, requestRetrainUpdate, type LearningLoopStatus } from '../../workflows/learning-loop.messages';
 import { ALICE, BASE_CONFIG, DAY, driftBatch, HOUR, LoopTestContext, until, World } from './learning-loop.harness';
 
 const ctx = new LoopTestContext();
@@ -114,6 +115,27 @@ describe('learningCycle child workflow', () => {
       expect(last).toMatchObject({ type: 'cycle', cycle: { outcome: 'failed' } });
       const done = await until(h, (st) => st.history.length === 1);
       expect(done.history[0]).toMatchObject({ outcome: 'failed' });
+    });
+  });
+
+  it('a decision the loop forwarded but the cycle could not take ends its update when the request closes', async () => {
+    const world = await worldWithChampion();
+    await ctx.run(world, BASE_CONFIG, async (h) => {
+      const s = await toApproval(h);
+      const child = ctx.env.client.workflow.getHandle(s.cycleWorkflowId as string);
+      // The cycle's allow-list drifts from the loop's (only possible by signalling the cycle directly): the loop
+      // accepts Alice's approval, the cycle refuses it, and the request runs into its deadline.
+      await child.signal(cycleConfigSignal, { ...s.config, approval: { ...s.config.approval, approvers: ['carol@example.com'] } });
+      const update = h.executeUpdate(approvePromotionUpdate, { args: [{ version: 'fraud-v2', approver: ALICE }] }).then(
+        () => 'answered',
+        (err: unknown) => err,
+      );
+      await cycleUntil(child, (st) => st.refused.length === 1, 'the cycle refused the forwarded decision');
+      await ctx.env.sleep(25 * HOUR);
+      const outcome = await update;
+      expect(outcome).toBeInstanceOf(WorkflowUpdateFailedError);
+      expect(((outcome as WorkflowUpdateFailedError).cause as Error).message).toBe('the approval request for fraud-v2 ended auto-rejected before the decision reached the cycle');
+      expect(world.count('promoteVersion')).toBe(0);
     });
   });
 });

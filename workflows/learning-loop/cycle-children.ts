@@ -21,10 +21,18 @@ export interface CycleChildContext {
   saveCycle(): void;
   approval: ApprovalState;
   decisionResults: Map<string, PromotionDecisionResult>;
+  closedRequests: Map<string, string>;
 }
 
 export function createCycleChildren(ctx: CycleChildContext) {
-  const { s, workflowId, approval, decisionResults } = ctx;
+  const { s, workflowId, approval, decisionResults, closedRequests } = ctx;
+
+  /** A request the cycle ended without an approval or rejection (drift, deadline) answers no decision update. */
+  function noteClosed(cycle: CycleRecord): void {
+    for (const a of cycle.approvals) {
+      if ((a.status === 'expired' || a.status === 'auto-rejected') && !decisionResults.has(a.requestId)) closedRequests.set(a.requestId, a.status);
+    }
+  }
   const modelName = s.modelName;
   let cycleChild: CycleChild | null = null;
 
@@ -46,6 +54,7 @@ export function createCycleChildren(ctx: CycleChildContext) {
     }
     approval.awaiting = p.awaiting;
     for (const d of p.decisions) decisionResults.set(d.requestId, d);
+    noteClosed(p.cycle);
     ctx.setChampion(p.champion);
   });
 
@@ -88,6 +97,7 @@ export function createCycleChildren(ctx: CycleChildContext) {
         decisionResults.set(a.requestId, { requestId: a.requestId, version: a.version, decision: a.status, decidedBy: a.decidedBy ?? '', at: a.decidedAt ?? iso(now()), promotion: final.promotion });
       }
     }
+    noteClosed(final);
     approval.awaiting = null;
     approval.decision = null;
     approval.expiredBy = null;

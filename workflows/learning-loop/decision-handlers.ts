@@ -29,6 +29,8 @@ export const awaitingVersion = (approval: ApprovalState): string | null =>
 export interface DecisionHandlerContext {
   approval: ApprovalState;
   decisionResults: Map<string, PromotionDecisionResult>;
+  /** Requests that ended without the accepted decision (a cycle child saw drift or its deadline first), by status. */
+  closedRequests: ReadonlyMap<string, string>;
   approvers(): string[];
   recordRefused(r: Omit<RefusedRequest, 'at'>): void;
   /** A decision was accepted: wake the cycle (forward it to the cycle child, if one runs). */
@@ -54,8 +56,15 @@ export function setDecisionHandlers(ctx: DecisionHandlerContext): void {
       update,
       async (request) => {
         const requestId = acceptDecision(kind, request, 'update');
-        await condition(() => decisionResults.has(requestId));
-        return decisionResults.get(requestId) as PromotionDecisionResult;
+        await condition(() => decisionResults.has(requestId) || ctx.closedRequests.has(requestId));
+        const result = decisionResults.get(requestId);
+        if (result) return result;
+        throw ApplicationFailure.create({
+          type: LEARNING_FAILURES.requestRejected,
+          message: `the approval request for ${request.version.trim()} ended ${ctx.closedRequests.get(requestId)} before the decision reached the cycle`,
+          details: [{ code: 'NO_PENDING_APPROVAL' }],
+          nonRetryable: true,
+        });
       },
       { validator: (request) => refuse(checkPromotionDecision(request, awaitingVersion(approval), ctx.approvers())) },
     );
