@@ -177,9 +177,9 @@ export async function learningCycle(input: LearningCycleInput): Promise<Learning
       try {
         await store.persistRecords({ modelName, workflowId: loopWorkflowId, records });
       } catch (err) {
-        if (isCancellation(err)) return; // the rest is written after the steps, outside the cancellation
-        log.error('persisting learning records failed; retrying', { modelName, error: errorText(err) });
         outbox.unshift(...records);
+        if (isCancellation(err)) return; // written after the steps, outside the cancellation
+        log.error('persisting learning records failed; retrying', { modelName, error: errorText(err) });
         await sleep(PUMP_RETRY_MS);
       }
     }
