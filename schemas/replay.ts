@@ -206,3 +206,21 @@ export type ReplayReport = ScoreReport | RebuildReport;
 export interface ReplayJobResult {
   report: ReplayReport;
 }
+
+export interface BackfillGateResult {
+  replayId: string;
+  from: string;
+  to: string;
+  passed: boolean;
+  reason: string;
+  /** Replayed payments with a decision of the time and a label now. */
+  rows: number;
+  challengerAuc: number | null;
+  championAuc: number | null;
+  /** challenger − champion. */
+  aucDelta: number | null;
+  maxAucDrop: number;
+  flagToApprove: number;
+  approveToFlag: number;
+  badEvents: number;
+}

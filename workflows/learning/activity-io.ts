@@ -1,7 +1,7 @@
 // Inputs and outputs of the learning activities (activities/learning/), as the workflows call them. Types only,
 // plain JSON like the rest of ./types.ts (which re-exports these).
 import type { LearningLoopConfig } from './config';
-import type { ApprovalRecord, ChampionInfo, CycleRecord, DriftFinding, LabelInput, QualityMetrics, TrainingSummary, TriggerRecord } from './records';
+import type { ApprovalRecord, ChampionInfo, CycleRecord, DriftFinding, LabelInput, QualityMetrics, TrainingSummary, TriggerRecord } from '../../schemas/learning';
 
 export interface RecordLabelsInput {
   modelName: string;

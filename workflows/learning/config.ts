@@ -1,10 +1,12 @@
 // Per-model configuration of the learning loop: what callers may pass (every field optional, durations as "7d" or
 // milliseconds) and the resolved form the workflow runs on (every field set, durations in milliseconds). Pure.
 
+import type { QualityMetricName } from '../../schemas/learning';
 import { parseDurationMs, type DurationInput } from './duration';
 
+export type { QualityMetricName };
+
 /** Quality measure compared between models. rocAuc / prAuc: higher is better; logLoss / brier: lower is better. */
-export type QualityMetricName = 'prAuc' | 'rocAuc' | 'logLoss' | 'brier';
 export const QUALITY_METRICS: readonly QualityMetricName[] = ['prAuc', 'rocAuc', 'logLoss', 'brier'];
 
 export interface LearningLoopConfigInput {

@@ -4,12 +4,12 @@
 // activities' inputs and outputs in ./activity-io.ts; both are re-exported here.
 
 import type { LearningLoopConfig } from './config';
-import type { ChampionInfo, CycleRecord, DriftFinding, LabelCounters, LabelInput, LearningPhase, ManualRequest, RefusedRequest, TriggerRecord } from './records';
+import type { ChampionInfo, CycleRecord, DriftFinding, LabelCounters, LabelInput, LearningPhase, ManualRequest, RefusedRequest, TriggerRecord } from '../../schemas/learning';
 
 export type { BackfillGateResult } from '../replay/gate';
-export type * from './records';
+export type * from '../../schemas/learning';
 export type * from './activity-io';
-export { LEARNING_PHASES } from './records';
+export { LEARNING_PHASES } from '../../schemas/learning';
 
 /** The loop's whole memory; carried across continue-as-new. */
 export interface LearningLoopState {

@@ -1,24 +1,9 @@
 // The learning loop's optional backfill gate: the challenger replayed over recent history (a replay job) against what
 // the champion decided on the same payments at the time, both measured on the labels known now. Pure.
-import type { ScoreReport } from '../../schemas/replay';
+import type { BackfillGateResult, ScoreReport } from '../../schemas/replay';
 
-export interface BackfillGateResult {
-  replayId: string;
-  from: string;
-  to: string;
-  passed: boolean;
-  reason: string;
-  /** Replayed payments with a decision of the time and a label now. */
-  rows: number;
-  challengerAuc: number | null;
-  championAuc: number | null;
-  /** challenger − champion. */
-  aucDelta: number | null;
-  maxAucDrop: number;
-  flagToApprove: number;
-  approveToFlag: number;
-  badEvents: number;
-}
+export type { BackfillGateResult };
+
 
 const f = (v: number | null): string => (v === null ? 'n/a' : v.toFixed(4));
 

@@ -17,7 +17,7 @@ import type {
   TriggerOutcome,
   TriggerRecord,
   WatchSummary,
-} from '../../../workflows/learning/types';
+} from '../../../schemas/learning';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true });
 

@@ -1,7 +1,9 @@
 // The learning loop's records and their parts: phases, triggers, metrics, cycles, approvals, promotions, labels.
-// Types only, plain JSON (re-exported by ./types.ts).
-import type { BackfillGateResult } from '../replay/gate';
-import type { QualityMetricName } from './config';
+// Plain JSON, written to the database (src/db/schema/learning.ts) and carried in workflow state; domain types below
+// every layer that uses them (re-exported by workflows/learning/types.ts).
+import type { BackfillGateResult } from './replay';
+
+export type QualityMetricName = 'prAuc' | 'rocAuc' | 'logLoss' | 'brier';
 
 export type LearningPhase =
   | 'idle'
