@@ -1,4 +1,4 @@
-// Activities of the continual-learning loop (workflows/learning-loop.workflow.ts). Each is idempotent on its own key:
+// Activities of the continual-learning loop (workflows/learning-loop/learning-loop.workflow.ts). Each is idempotent on its own key:
 // labels upsert by payment, a training run registers at most one version per cycle, alias moves are no-ops when the
 // registry is already in the requested state, records upsert by the ids the workflow generated.
 //

@@ -1,4 +1,4 @@
-// Activities of the replay job (workflows/replay-job.workflow.ts): plan the offset range, replay it chunk by chunk,
+// Activities of the replay job (workflows/replay-job/replay-job.workflow.ts): plan the offset range, replay it chunk by chunk,
 // build the report. They never act: no hold, no notification, no Kafka publish, no change to the online store.
 //
 // A chunk recomputes each payment's features as the serving path computed them (the saga's own mapping,

@@ -1,4 +1,4 @@
-// Types of the replay job (workflows/replay-job.workflow.ts), shared by the workflow, its activities
+// Types of the replay job (workflows/replay-job/replay-job.workflow.ts), shared by the workflow, its activities
 // (activities/replay.activities.ts), the CLI and the learning loop's backfill gate. Types only.
 
 /** Where a replay range starts or ends: a Kafka offset (applied to every partition replayed) or an ISO-8601 time. */

@@ -1,6 +1,6 @@
 import type { SearchAttributePair } from '@temporalio/common';
 import { PAYMENT_SAGA_WORKFLOW_TYPE } from '../workflows/payment-saga/payment-saga.messages';
-import { LEARNING_LOOP_WORKFLOW_TYPE, LEARNING_SIGNALS, learningWorkflowId, type LearningLoopInput } from '../workflows/learning-loop.messages';
+import { LEARNING_LOOP_WORKFLOW_TYPE, LEARNING_SIGNALS, learningWorkflowId, type LearningLoopInput } from '../workflows/learning-loop/learning-loop.messages';
 import { pseudonymize } from '../src/security/pseudonymize';
 import { SEARCH_ATTRIBUTES } from '../src/temporal/search-attributes';
 import { TASK_QUEUES } from '../src/temporal/task-queues';

@@ -2,7 +2,7 @@ import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { logLevel, type Admin, type Kafka, type Producer } from 'kafkajs';
-import { learningWorkflowId, statusQuery, type LearningLoopConfigInput } from '../../workflows/learning-loop.messages';
+import { learningWorkflowId, statusQuery, type LearningLoopConfigInput } from '../../workflows/learning-loop/learning-loop.messages';
 import { table } from '../output';
 import { createDb, type DbHandle } from '../../src/db/client';
 import { ensureLearningLoop } from '../demo/run-demo';

@@ -21,7 +21,7 @@ import {
   type LearningLoopStatus,
   type PromotionDecisionResult,
   type RetrainRequestResult,
-} from '../../workflows/learning-loop.messages';
+} from '../../workflows/learning-loop/learning-loop.messages';
 import { CliUsageError, table } from '../output';
 import { commaList } from '../options';
 

@@ -10,7 +10,7 @@ import {
   updateConfigUpdate,
   type LearningLoopConfigInput,
   type LearningLoopStatus,
-} from '../../workflows/learning-loop.messages';
+} from '../../workflows/learning-loop/learning-loop.messages';
 import type { Db } from '../../src/db/client';
 import { decision, paymentEvent } from '../../src/db/schema';
 import { getAliases, promote } from '../../src/model/registry';

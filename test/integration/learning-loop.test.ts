@@ -39,7 +39,7 @@ import {
   type LearningLoopConfigInput,
   type LearningLoopInput,
   type LearningLoopStatus,
-} from '../../workflows/learning-loop.messages';
+} from '../../workflows/learning-loop/learning-loop.messages';
 import { createTopics, deleteTopics, testKafka } from '../helpers/kafka';
 import { deleteModelRows } from '../helpers/saga-rig';
 import { testStackEnv, uniqueName } from '../helpers/stack-env';

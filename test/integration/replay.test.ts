@@ -38,7 +38,7 @@ import { generateTrainingSet } from '../../src/model/synthetic';
 import { predictProbability, trainLogisticRegression } from '../../src/model/train';
 import { createLogger } from '../../src/observability/logger';
 import { bundleWorkflows } from '../../workers/bundle-workflows';
-import { progressQuery, type RebuildReport, type ReplayJobParams, type ReplayReport, type ScoreReport } from '../../workflows/replay-job.messages';
+import { progressQuery, type RebuildReport, type ReplayJobParams, type ReplayReport, type ScoreReport } from '../../workflows/replay-job/replay-job.messages';
 import { createTopics, deleteTopics, testKafka } from '../helpers/kafka';
 import { closeRig, DAY, deleteModelRows, deleteSagaRows, INTEGRATION_PII_KEY, testPaymentRoute } from '../helpers/saga-rig';
 import { testStackEnv, uniqueName } from '../helpers/stack-env';

@@ -42,7 +42,7 @@ import {
   type LearningLoopConfigInput,
   type LearningLoopInput,
   type LearningLoopStatus,
-} from '../../workflows/learning-loop.messages';
+} from '../../workflows/learning-loop/learning-loop.messages';
 import { launchChromium, screenshot } from '../helpers/browser';
 import { createTopics, testKafka } from '../helpers/kafka';
 import { closeRig, deleteModelRows, deleteSagaRows, INTEGRATION_PII_KEY, SagaFixtures, sagaTestTopics, testPaymentRoute } from '../helpers/saga-rig';

@@ -5,7 +5,7 @@
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { cycleConfigSignal, cycleStatusQuery, type LearningCycleStatus } from '../../workflows/learning-cycle/learning-cycle.messages';
-import { approvePromotionSignal, approvePromotionUpdate, driftDetectedSignal, requestRetrainUpdate, type LearningLoopStatus } from '../../workflows/learning-loop.messages';
+import { approvePromotionSignal, approvePromotionUpdate, driftDetectedSignal, requestRetrainUpdate, type LearningLoopStatus } from '../../workflows/learning-loop/learning-loop.messages';
 import { ALICE, BASE_CONFIG, DAY, driftBatch, HOUR, LoopTestContext, until, World } from './learning-loop.harness';
 
 const ctx = new LoopTestContext();

@@ -10,7 +10,7 @@ import {
   requestRetrainUpdate,
   updateConfigUpdate,
   type LearningLoopStatus,
-} from '../../workflows/learning-loop.messages';
+} from '../../workflows/learning-loop/learning-loop.messages';
 import { ALICE, BASE_CONFIG, DAY, driftBatch, HOUR, LoopTestContext, quality, refusal, status, until, World } from './learning-loop.harness';
 
 const ctx = new LoopTestContext();

@@ -7,7 +7,7 @@ import {
   requestRetrainUpdate,
   type LearningLoopConfigInput,
   type LearningLoopStatus,
-} from '../../workflows/learning-loop.messages';
+} from '../../workflows/learning-loop/learning-loop.messages';
 import { ALICE, BASE_CONFIG, DAY, HOUR, LoopTestContext, paired, quality, status, until, World } from './learning-loop.harness';
 
 const ctx = new LoopTestContext();

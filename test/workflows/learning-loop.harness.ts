@@ -15,7 +15,7 @@ import {
   statusQuery,
   type LearningLoopConfigInput,
   type LearningLoopStatus,
-} from '../../workflows/learning-loop.messages';
+} from '../../workflows/learning-loop/learning-loop.messages';
 import type {
   ChampionInfo,
   CheckDriftInput,

@@ -23,7 +23,7 @@ import {
   requestRetrainUpdate,
   type LearningLoopConfigInput,
   type LearningLoopStatus,
-} from '../../workflows/learning-loop.messages';
+} from '../../workflows/learning-loop/learning-loop.messages';
 import { learningCycleWorkflowId } from '../../workflows/learning-cycle/learning-cycle.messages';
 import { ALICE, BASE_CONFIG, DAY, HOUR, labelBatch, LoopTestContext, MODEL, paired, until, World } from './learning-loop.harness';
 

@@ -7,7 +7,7 @@ import {
   retrainRequestedSignal,
   retrainSignal,
   statusQuery,
-} from '../../workflows/learning-loop.messages';
+} from '../../workflows/learning-loop/learning-loop.messages';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { LearningRecord } from '../../workflows/learning/types';
 import { BASE_CONFIG, DAY, driftBatch, HOUR, labelBatch, LoopTestContext, MINUTE, MODEL, refusal, retrainBatch, status, until, World } from './learning-loop.harness';

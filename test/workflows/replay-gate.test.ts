@@ -3,7 +3,7 @@
 // challenger worse than the champion's decisions of the time beyond the tolerance ends the cycle at the gate.
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { LearningActivities } from '../../activities/learning.activities';
-import { requestRetrainUpdate, type LearningLoopConfigInput } from '../../workflows/learning-loop.messages';
+import { requestRetrainUpdate, type LearningLoopConfigInput } from '../../workflows/learning-loop/learning-loop.messages';
 import { BASE_CONFIG, DAY, HOUR, LoopTestContext, until, World } from './learning-loop.harness';
 import { FakeReplayLog } from './replay-fakes';
 

@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { replayJob } from '../../workflows';
-import { progressQuery, REPLAY_JOB_WORKFLOW_TYPE, type ReplayJobParams } from '../../workflows/replay-job.messages';
+import { progressQuery, REPLAY_JOB_WORKFLOW_TYPE, type ReplayJobParams } from '../../workflows/replay-job/replay-job.messages';
 import { createTimeSkippingEnv } from '../helpers/time-skipping';
 import { FakeReplayLog } from './replay-fakes';
 
@@ -16,7 +16,7 @@ let bundle: WorkflowBundleWithSourceMap;
 const quiet = { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, log: () => undefined };
 
 beforeAll(async () => {
-  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows/replay-job.workflow'), logger: quiet });
+  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows/replay-job/replay-job.workflow'), logger: quiet });
   env = await createTimeSkippingEnv();
 });
 afterAll(() => env?.teardown());

@@ -3,12 +3,12 @@
 // signals and updates are the loop's (same names, same payloads): the Temporal UI page of a cycle accepts
 // approvePromotion / rejectPromotion exactly as the loop's page does.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { PromotionDecisionResult } from '../learning-loop.messages';
+import type { PromotionDecisionResult } from '../learning-loop/learning-loop.messages';
 import type { LearningLoopConfig } from '../learning/config';
 import type { PromotionDecisionRequest } from '../learning/requests';
 import type { ApprovalRecord, ChampionInfo, CycleRecord, DriftFinding, LearningPhase, RefusedRequest } from '../learning/types';
 
-export { approvePromotionSignal, approvePromotionUpdate, rejectPromotionSignal, rejectPromotionUpdate } from '../learning-loop.messages';
+export { approvePromotionSignal, approvePromotionUpdate, rejectPromotionSignal, rejectPromotionUpdate } from '../learning-loop/learning-loop.messages';
 
 /** Workflow type name. */
 export const LEARNING_CYCLE_WORKFLOW_TYPE = 'learningCycle';

@@ -26,7 +26,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { LearningActivities } from '../../activities/learning.activities';
-import { LEARNING_FAILURES, LEARNING_PHASE_SEARCH_ATTRIBUTE, type PromotionDecisionResult } from '../learning-loop.messages';
+import { LEARNING_FAILURES, LEARNING_PHASE_SEARCH_ATTRIBUTE, type PromotionDecisionResult } from '../learning-loop/learning-loop.messages';
 import { STORE } from '../learning/activity-profiles';
 import { prependBounded } from '../learning/bounded';
 import { checkPromotionDecision, type PromotionDecisionRequest, type RequestRejection } from '../learning/requests';

@@ -8,15 +8,15 @@
 // The commands they issue are the loop's of before the split, in the same order: recorded histories replay unchanged.
 import { ApplicationFailure, condition, executeChild, log, proxyActivities, sleep, uuid4 } from '@temporalio/workflow';
 import type { LearningActivities } from '../../activities/learning.activities';
-import { LEARNING_FAILURES, type PromotionDecisionResult } from '../learning-loop.messages';
+import { LEARNING_FAILURES, type PromotionDecisionResult } from '../learning-loop/learning-loop.messages';
 import { ALIAS, MEASURE, TRAIN } from '../learning/activity-profiles';
 import type { BackfillGateConfig, LearningLoopConfig } from '../learning/config';
 import { decideGate, judgePaired, judgeWatch } from '../learning/decisions';
 import type { PromotionDecisionRequest } from '../learning/requests';
 import type { ApprovalRecord, ChampionInfo, CycleOutcome, CycleRecord, DriftFinding, LearningPhase, LearningRecord, PairedComparison } from '../learning/types';
-import { REPLAY_JOB_WORKFLOW_TYPE } from '../replay-job.messages';
-import type { replayJob } from '../replay-job.workflow';
-import { judgeBackfill, type BackfillGateResult } from '../replay/gate';
+import { REPLAY_JOB_WORKFLOW_TYPE } from '../replay-job/replay-job.messages';
+import type { replayJob } from '../replay-job/replay-job.workflow';
+import { judgeBackfill, type BackfillGateResult } from '../replay-job/gate';
 
 const measure = proxyActivities<LearningActivities>(MEASURE);
 const train = proxyActivities<LearningActivities>(TRAIN);

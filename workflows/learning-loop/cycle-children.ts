@@ -5,7 +5,7 @@ import { log, ParentClosePolicy, setHandler, startChild, type ChildWorkflowHandl
 import { cycleProgressSignal, LEARNING_CYCLE_WORKFLOW_TYPE, learningCycleWorkflowId } from '../learning-cycle/learning-cycle.messages';
 import type { learningCycle } from '../learning-cycle/learning-cycle.workflow';
 import { errorText, iso, now, type ApprovalState } from '../learning-cycle/steps';
-import type { PromotionDecisionResult } from '../learning-loop.messages';
+import type { PromotionDecisionResult } from './learning-loop.messages';
 import type { ChampionInfo, CycleRecord, LearningLoopState, LearningPhase } from '../learning/types';
 
 type CycleChild = ChildWorkflowHandle<typeof learningCycle>;

@@ -12,7 +12,7 @@ import {
   rejectPromotionSignal,
   rejectPromotionUpdate,
   type PromotionDecisionResult,
-} from '../learning-loop.messages';
+} from './learning-loop.messages';
 import { checkPromotionDecision, type PromotionDecisionRequest, type RequestRejection } from '../learning/requests';
 import type { RefusedRequest } from '../learning/types';
 

@@ -2,7 +2,7 @@
 // event id counted once) and retrain requests from people (a signal for the Temporal UI, an update for the CLI).
 import { log, setHandler } from '@temporalio/workflow';
 import { iso, now } from '../learning-cycle/steps';
-import { driftDetectedSignal, labelsSignal, requestRetrainUpdate, retrainRequestedSignal, retrainSignal, type RetrainRequestResult } from '../learning-loop.messages';
+import { driftDetectedSignal, labelsSignal, requestRetrainUpdate, retrainRequestedSignal, retrainSignal, type RetrainRequestResult } from './learning-loop.messages';
 import { checkRetrainRequest, type RetrainRequest } from '../learning/requests';
 import { acceptLabelEvents, freshEventIds } from '../learning/state';
 import type { DriftFinding, LearningLoopState, ManualRequest, RefusedRequest } from '../learning/types';

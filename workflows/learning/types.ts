@@ -6,7 +6,7 @@
 import type { LearningLoopConfig } from './config';
 import type { ChampionInfo, CycleRecord, DriftFinding, LabelCounters, LabelInput, LearningPhase, ManualRequest, RefusedRequest, TriggerRecord } from '../../schemas/learning';
 
-export type { BackfillGateResult } from '../replay/gate';
+export type { BackfillGateResult } from '../replay-job/gate';
 export type * from '../../schemas/learning';
 export type * from './activity-io';
 export { LEARNING_PHASES } from '../../schemas/learning';

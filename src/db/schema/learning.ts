@@ -1,4 +1,4 @@
-// Records of the continual-learning loop (workflows/learning-loop.workflow.ts): every trigger it saw, every cycle with
+// Records of the continual-learning loop (workflows/learning-loop/learning-loop.workflow.ts): every trigger it saw, every cycle with
 // all its artefacts (training, gate, shadow comparison, approvals, promotion, watch, rollback) and every approval
 // request with who decided and when. Written by activities/learning.activities.ts as idempotent upserts keyed by ids
 // the workflow generates, so a retried write never duplicates a row.

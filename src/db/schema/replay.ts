@@ -1,4 +1,4 @@
-// Records of replay jobs (workflows/replay-job.workflow.ts): what a model version would have decided on historical
+// Records of replay jobs (workflows/replay-job/replay-job.workflow.ts): what a model version would have decided on historical
 // events, the events that could not be replayed, and the job's report. Every row is keyed by the replay id and the
 // Kafka coordinates of its event and written as an upsert, so a chunk that runs again (worker killed mid-way,
 // activity retry) overwrites its own rows instead of adding to them.

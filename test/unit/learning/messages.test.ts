@@ -8,7 +8,7 @@ import {
   learningWorkflowId,
   rejectPromotionSignal,
   rejectPromotionUpdate,
-} from '../../../workflows/learning-loop.messages';
+} from '../../../workflows/learning-loop/learning-loop.messages';
 import { LEARNING_PHASES } from '../../../workflows/learning/types';
 
 describe('learning loop messages', () => {

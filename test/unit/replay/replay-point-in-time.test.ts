@@ -2,8 +2,8 @@
 // raises and undos, a profile that a later raise created.
 import { LogVelocity, profileAsOf, riskScoreAsOf, sameVector, type RiskChange } from '../../../src/replay/point-in-time';
 import { parseBound, replayIdFor } from '../../../src/replay/ids';
-import { applyChunk, initialReplayState, nextCursor } from '../../../workflows/replay/plan';
-import { checkReplayParams } from '../../../workflows/replay/params';
+import { applyChunk, initialReplayState, nextCursor } from '../../../workflows/replay-job/plan';
+import { checkReplayParams } from '../../../workflows/replay-job/params';
 
 const T = Date.parse('2026-03-01T12:00:00Z');
 

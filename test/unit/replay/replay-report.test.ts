@@ -2,7 +2,7 @@
 // decision changes by reason, and the backfill gate's judgement.
 import { championVersions, decisionChanges, pairedQuality, quality, type ReportRow } from '../../../src/replay/report';
 import { resolveLearningConfig } from '../../../workflows/learning/config';
-import { judgeBackfill } from '../../../workflows/replay/gate';
+import { judgeBackfill } from '../../../workflows/replay-job/gate';
 import type { ScoreReport } from '../../../schemas/replay';
 
 const champ = (decision: 'APPROVE' | 'FLAG', score: number, extra: Partial<NonNullable<ReportRow['champion']>> = {}) => ({

@@ -9,12 +9,12 @@
 //   report   computed from the stored rows, stored, returned
 //   continue-as-new every `chunksPerRun` chunks (or when the server suggests it), carrying plan + checkpoint
 import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, log, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { ReplayActivities } from '../activities/replay.activities';
+import type { ReplayActivities } from '../../activities/replay.activities';
 import { progressQuery } from './replay-job.messages';
-import { checkReplayParams } from './replay/params';
-import { applyChunk, DEFAULT_CHUNK_SIZE, DEFAULT_CHUNKS_PER_RUN, doneOffsets, initialReplayState, nextCursor, totalOffsets } from './replay/plan';
-import type { ReplayJobInput, ReplayJobResult, ReplayJobState, ReplayPhase, ReplayProgress, ReplayReport } from '../schemas/replay';
-import { NON_RETRYABLE_ERROR_TYPES, type PermanentFailureCode } from '../schemas/failures';
+import { checkReplayParams } from './params';
+import { applyChunk, DEFAULT_CHUNK_SIZE, DEFAULT_CHUNKS_PER_RUN, doneOffsets, initialReplayState, nextCursor, totalOffsets } from './plan';
+import type { ReplayJobInput, ReplayJobResult, ReplayJobState, ReplayPhase, ReplayProgress, ReplayReport } from '../../schemas/replay';
+import { NON_RETRYABLE_ERROR_TYPES, type PermanentFailureCode } from '../../schemas/failures';
 
 const NON_RETRYABLE = [...NON_RETRYABLE_ERROR_TYPES];
 

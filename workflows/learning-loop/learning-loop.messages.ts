@@ -10,15 +10,15 @@
 // listed under `refused` in the status query. The updates of the same names answer with the refusal instead.
 import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { EventBatchSignal } from '../src/kafka/routes';
-import type { LearningLoopConfig, LearningLoopConfigInput } from './learning/config';
-import type { ConfigChangeRequest, PromotionDecisionRequest, RetrainRequest } from './learning/requests';
-import type { LearningLoopState, LearningLoopStatus, PromotionRecord } from './learning/types';
+import type { EventBatchSignal } from '../../src/kafka/routes';
+import type { LearningLoopConfig, LearningLoopConfigInput } from '../learning/config';
+import type { ConfigChangeRequest, PromotionDecisionRequest, RetrainRequest } from '../learning/requests';
+import type { LearningLoopState, LearningLoopStatus, PromotionRecord } from '../learning/types';
 
-export type { DurationInput } from './learning/duration';
-export type { LearningLoopConfig, LearningLoopConfigInput, QualityMetricName } from './learning/config';
-export type { ConfigChangeRequest, PromotionDecisionRequest, RequestRejectionCode, RetrainRequest } from './learning/requests';
-export type * from './learning/types';
+export type { DurationInput } from '../learning/duration';
+export type { LearningLoopConfig, LearningLoopConfigInput, QualityMetricName } from '../learning/config';
+export type { ConfigChangeRequest, PromotionDecisionRequest, RequestRejectionCode, RetrainRequest } from '../learning/requests';
+export type * from '../learning/types';
 
 /** Workflow type name, as the bridge's routes and clients start it. */
 export const LEARNING_LOOP_WORKFLOW_TYPE = 'learningLoop';

@@ -24,9 +24,9 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { LearningActivities } from '../activities/learning.activities';
-import { cycleConfigSignal, cycleDriftSignal, forwardedDecisionSignal } from './learning-cycle/learning-cycle.messages';
-import { errorText, iso, now, runCycleSteps, type ApprovalState, type CycleHost } from './learning-cycle/steps';
+import type { LearningActivities } from '../../activities/learning.activities';
+import { cycleConfigSignal, cycleDriftSignal, forwardedDecisionSignal } from '../learning-cycle/learning-cycle.messages';
+import { errorText, iso, now, runCycleSteps, type ApprovalState, type CycleHost } from '../learning-cycle/steps';
 import {
   LEARNING_FAILURES,
   LEARNING_PHASE_SEARCH_ATTRIBUTE,
@@ -36,11 +36,11 @@ import {
   type PromotionDecisionResult,
   type RetrainRequestResult,
 } from './learning-loop.messages';
-import { STORE } from './learning/activity-profiles';
-import { prependBounded } from './learning/bounded';
-import { LEARNING_PATCHES } from './learning/patches';
-import { resolveLearningConfig } from './learning/config';
-import { checkConfigChange } from './learning/requests';
+import { STORE } from '../learning/activity-profiles';
+import { prependBounded } from '../learning/bounded';
+import { LEARNING_PATCHES } from '../learning/patches';
+import { resolveLearningConfig } from '../learning/config';
+import { checkConfigChange } from '../learning/requests';
 import {
   initialState,
   labelsSinceTraining,
@@ -49,13 +49,13 @@ import {
   MAX_TRIGGERS_KEPT,
   mergeDrift,
   mergeManual,
-} from './learning/state';
-import { driftTicker, labelPump, outboxPump, OUTBOX_BATCH, type LoopRun } from './learning-loop/coroutines';
-import { awaitingVersion as awaitingOf, refuse, setDecisionHandlers } from './learning-loop/decision-handlers';
-import { createCycleChildren } from './learning-loop/cycle-children';
-import { setInputHandlers } from './learning-loop/input-handlers';
-import { loopStatus } from './learning-loop/status';
-import { evaluateTriggers, type DueTrigger, type TriggerEvaluation } from './learning/triggers';
+} from '../learning/state';
+import { driftTicker, labelPump, outboxPump, OUTBOX_BATCH, type LoopRun } from './coroutines';
+import { awaitingVersion as awaitingOf, refuse, setDecisionHandlers } from './decision-handlers';
+import { createCycleChildren } from './cycle-children';
+import { setInputHandlers } from './input-handlers';
+import { loopStatus } from './status';
+import { evaluateTriggers, type DueTrigger, type TriggerEvaluation } from '../learning/triggers';
 import type {
   ChampionInfo,
   CycleRecord,
