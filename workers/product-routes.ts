@@ -1,10 +1,10 @@
-import type { SearchAttributePair } from '@temporalio/common';
 import { PAYMENT_SAGA_WORKFLOW_TYPE } from '../workflows/payment-saga/payment-saga.messages';
+import type { paymentSaga } from '../workflows/payment-saga/payment-saga.workflow';
 import { LEARNING_LOOP_WORKFLOW_TYPE, LEARNING_SIGNALS, learningWorkflowId, type LearningLoopInput } from '../workflows/learning-loop/learning-loop.messages';
 import { pseudonymize } from '../src/security/pseudonymize';
 import { SEARCH_ATTRIBUTES } from '../src/temporal/search-attributes';
 import { TASK_QUEUES } from '../src/temporal/task-queues';
-import type { Route } from '../src/kafka/routes';
+import { startRoute, type Route } from '../src/kafka/routes';
 import { TOPICS } from '../src/kafka/topics';
 
 /** Events for a model's learning loop are batched per model into one signal (labels arrive in thousands). */
@@ -27,25 +27,19 @@ export function productRoutes(options: { piiHashKey: string; defaultModelName?: 
     maxBatch: LEARNING_BATCH,
   });
   return [
-    {
+    startRoute<typeof paymentSaga>()({
       mode: 'start',
       topic: TOPICS.paymentsInitiated,
       eventType: 'payments.initiated',
       workflowType: PAYMENT_SAGA_WORKFLOW_TYPE,
       taskQueue: TASK_QUEUES.payments,
       workflowId: (event) => `payment-${event.envelope.id}`,
-      summary: (event) => {
-        const data = event.data as { paymentId: string; amount: number; currency: string };
-        return `payment ${data.paymentId} · ${data.amount.toFixed(2)} ${data.currency}`;
-      },
-      searchAttributes: (event) => {
-        const data = event.data as { paymentId: string; userId: string };
-        return [
-          { key: SEARCH_ATTRIBUTES.PaymentId, value: data.paymentId },
-          { key: SEARCH_ATTRIBUTES.UserId, value: pseudonymize(data.userId, options.piiHashKey) },
-        ] as SearchAttributePair[];
-      },
-    },
+      summary: ({ data }) => `payment ${data.paymentId} · ${data.amount.toFixed(2)} ${data.currency}`,
+      searchAttributes: ({ data }) => [
+        { key: SEARCH_ATTRIBUTES.PaymentId, value: data.paymentId },
+        { key: SEARCH_ATTRIBUTES.UserId, value: pseudonymize(data.userId, options.piiHashKey) },
+      ],
+    }),
     learningRoute(TOPICS.paymentsLabeled, 'payments.labeled', LEARNING_SIGNALS.labels),
     learningRoute(TOPICS.modelDriftDetected, 'model.drift-detected', LEARNING_SIGNALS.driftDetected),
     learningRoute(TOPICS.modelRetrainRequested, 'model.retrain-requested', LEARNING_SIGNALS.retrainRequested),

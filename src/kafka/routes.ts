@@ -31,6 +31,18 @@ export interface SignalWithStartRoute<K extends EventType = EventType> extends R
 
 export type Route = StartRoute | SignalWithStartRoute;
 
+/** A workflow function that can take the bridged event of type K as its input. */
+type StartableBy<K extends EventType> = (input: BridgedEvent<LatestEventData[K]>) => Promise<unknown>;
+
+/**
+ * A start route tied to the type of the workflow it starts: the bridge hands the workflow the bridged event of the
+ * route's event type, and this refuses to compile when the workflow's input does not take it (a contract change the
+ * workflow was not updated for), instead of failing at runtime. Usage: `startRoute<typeof paymentSaga>()({ … })`.
+ */
+export function startRoute<W extends (input: never) => Promise<unknown>>() {
+  return <K extends EventType>(route: StartRoute<K> & (W extends StartableBy<K> ? unknown : { workflowInputMismatch: never })): StartRoute<K> => route;
+}
+
 /** The signal payload of a signalWithStart route. */
 export interface EventBatchSignal<K extends EventType> {
   events: Array<BridgedEvent<LatestEventData[K]>>;
