@@ -7,12 +7,10 @@
 // the child's history). Fixtures are never rewritten. To add the histories of a new shape, set its name, record once
 // and add the name to the first test:
 //   MAINSPRING_RECORD_LEARNING_HISTORIES=v3 npx jest --selectProjects workflows --testPathPatterns learning-loop.replay
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleAllWorkflows, historyFixtureDir, readHistoryFixtures, writeHistoryFixture } from '../helpers/recorded-histories';
 import { TASK_QUEUES } from '../../src/temporal/task-queues';
 import {
   approvePromotionSignal,
@@ -27,29 +25,17 @@ import {
 import { learningCycleWorkflowId } from '../../workflows/learning-cycle/learning-cycle.messages';
 import { ALICE, BASE_CONFIG, DAY, HOUR, labelBatch, LoopTestContext, MODEL, paired, until, World } from './learning-loop.harness';
 
-const FIXTURES = join(__dirname, '..', 'fixtures', 'histories', 'learning-loop');
+const FIXTURES = historyFixtureDir('learning-loop');
 const recordAs = process.env.MAINSPRING_RECORD_LEARNING_HISTORIES;
 
 let bundle: WorkflowBundleWithSourceMap;
 
 beforeAll(async () => {
-  const noop = () => undefined;
-  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop } });
+  bundle = await bundleAllWorkflows();
 });
 
-// Binary protobuf, exactly as the server returned it (the SDK's JSON helpers trip over jest's module sandbox).
-const { History } = temporal.api.history.v1;
-
-function fixtures(): Array<{ name: string; history: temporal.api.history.v1.History }> {
-  if (!existsSync(FIXTURES)) return [];
-  return readdirSync(FIXTURES)
-    .filter((f) => f.endsWith('.history.pb'))
-    .sort()
-    .map((f) => ({ name: f.replace(/\.history\.pb$/, ''), history: History.decode(readFileSync(join(FIXTURES, f))) }));
-}
-
 describe('learningLoop replays its recorded histories', () => {
-  const recorded = fixtures();
+  const recorded = readHistoryFixtures(FIXTURES);
 
   it('has recorded histories of every main path', () => {
     const names = recorded.map((r) => r.name);
@@ -73,7 +59,6 @@ if (recordAs) describe(`recording learning histories as ${recordAs}`, () => {
   const ctx = new LoopTestContext();
   beforeAll(async () => {
     await ctx.setup();
-    mkdirSync(FIXTURES, { recursive: true });
   });
   beforeEach(() => ctx.freshEnv());
   afterAll(() => ctx.teardown());
@@ -81,9 +66,7 @@ if (recordAs) describe(`recording learning histories as ${recordAs}`, () => {
   const awaitingApproval = (s: LearningLoopStatus) => s.phase === 'awaiting-approval' && s.awaitingApproval !== null;
 
   async function save(name: string, history: unknown): Promise<void> {
-    const file = join(FIXTURES, `${recordAs}-${name}.history.pb`);
-    if (existsSync(file)) throw new Error(`${file} exists: fixtures are never rewritten`);
-    writeFileSync(file, History.encode(History.fromObject(history as object)).finish());
+    writeHistoryFixture(FIXTURES, `${recordAs}-${name}`, history);
   }
 
   /** The history of the loop's first cycle, when it ran as a learningCycle child (v2 on). */

@@ -4,41 +4,27 @@
 //
 // Fixtures are never rewritten. To add the histories of a new saga version, set its name and record once:
 //   MAINSPRING_RECORD_SAGA_HISTORIES=v2 npx jest --selectProjects workflows test/workflows/payment-saga.replay
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleAllWorkflows, historyFixtureDir, readHistoryFixtures, writeHistoryFixture } from '../helpers/recorded-histories';
 import { resolveReviewUpdate, statusQuery } from '../../workflows/payment-saga/payment-saga.messages';
 import type { paymentSaga } from '../../workflows';
 import { bridgedPayment } from '../helpers/saga-events';
 import { createSagaWorld, fakeSagaActivities, type FakeOptions } from '../helpers/saga-activities';
 import { createSagaTestEnv } from '../helpers/saga-env';
 
-const FIXTURES = join(__dirname, '..', 'fixtures', 'histories', 'payment-saga');
+const FIXTURES = historyFixtureDir('payment-saga');
 const recordAs = process.env.MAINSPRING_RECORD_SAGA_HISTORIES;
 
 let bundle: WorkflowBundleWithSourceMap;
 
 beforeAll(async () => {
-  const noop = () => undefined;
-  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop } });
+  bundle = await bundleAllWorkflows();
 });
 
-// Binary protobuf, exactly as the server returned it (the SDK's JSON helpers trip over jest's module sandbox).
-const { History } = temporal.api.history.v1;
-
-function fixtures(): Array<{ name: string; history: temporal.api.history.v1.History }> {
-  if (!existsSync(FIXTURES)) return [];
-  return readdirSync(FIXTURES)
-    .filter((f) => f.endsWith('.history.pb'))
-    .sort()
-    .map((f) => ({ name: f.replace(/\.history\.pb$/, ''), history: History.decode(readFileSync(join(FIXTURES, f))) }));
-}
-
 describe('paymentSaga replays its recorded histories', () => {
-  const recorded = fixtures();
+  const recorded = readHistoryFixtures(FIXTURES);
 
   it('has recorded histories of every main path of every saga version', () => {
     const names = recorded.map((r) => r.name);
@@ -58,7 +44,6 @@ if (recordAs) describe(`recording saga histories as ${recordAs}`, () => {
   let env: TestWorkflowEnvironment;
   beforeAll(async () => {
     env = await createSagaTestEnv();
-    mkdirSync(FIXTURES, { recursive: true });
   });
   afterAll(async () => {
     await env?.teardown();
@@ -71,9 +56,7 @@ if (recordAs) describe(`recording saga histories as ${recordAs}`, () => {
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.start<typeof paymentSaga>('paymentSaga', { taskQueue, workflowId: `payment-${input.envelope.id}`, args: [input] });
       await drive(handle);
-      const file = join(FIXTURES, `${recordAs}-${name}.history.pb`);
-      if (existsSync(file)) throw new Error(`${file} exists: fixtures are never rewritten`);
-      writeFileSync(file, History.encode(History.fromObject(await handle.fetchHistory())).finish());
+      writeHistoryFixture(FIXTURES, `${recordAs}-${name}`, await handle.fetchHistory());
     });
   }
 

@@ -26,22 +26,18 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { LearningActivities } from '../../activities/learning.activities';
-import { LEARNING_FAILURES, LEARNING_PHASE_SEARCH_ATTRIBUTE, type PromotionDecisionResult } from '../learning-loop/learning-loop.messages';
+import { LEARNING_FAILURES, LEARNING_PHASE_SEARCH_ATTRIBUTE, PROMOTION_DECISIONS, type PromotionDecisionResult } from '../learning-loop/learning-loop.messages';
 import { STORE } from '../learning/activity-profiles';
 import { prependBounded } from '../learning/bounded';
 import { checkPromotionDecision, type PromotionDecisionRequest, type RequestRejection } from '../learning/requests';
 import { MAX_REFUSED_KEPT } from '../learning/state';
 import type { ChampionInfo, DriftFinding, LearningPhase, LearningRecord, RefusedRequest } from '../learning/types';
 import {
-  approvePromotionSignal,
-  approvePromotionUpdate,
   cycleConfigSignal,
   cycleDriftSignal,
   cycleProgressSignal,
   cycleStatusQuery,
   forwardedDecisionSignal,
-  rejectPromotionSignal,
-  rejectPromotionUpdate,
   type CycleProgress,
   type LearningCycleInput,
   type LearningCycleResult,
@@ -131,10 +127,7 @@ export async function learningCycle(input: LearningCycleInput): Promise<Learning
     acceptDecision(kind, request, via);
   }
 
-  for (const [kind, update, signal] of [
-    ['approve', approvePromotionUpdate, approvePromotionSignal],
-    ['reject', rejectPromotionUpdate, rejectPromotionSignal],
-  ] as const) {
+  for (const [kind, update, signal] of PROMOTION_DECISIONS) {
     setHandler(
       update,
       async (request) => {

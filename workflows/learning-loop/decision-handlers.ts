@@ -5,14 +5,7 @@
 import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
 import type { ApprovalState } from '../learning-cycle/steps';
 import { iso, now } from '../learning-cycle/steps';
-import {
-  approvePromotionSignal,
-  approvePromotionUpdate,
-  LEARNING_FAILURES,
-  rejectPromotionSignal,
-  rejectPromotionUpdate,
-  type PromotionDecisionResult,
-} from './learning-loop.messages';
+import { LEARNING_FAILURES, PROMOTION_DECISIONS, type PromotionDecisionResult } from './learning-loop.messages';
 import { checkPromotionDecision, type PromotionDecisionRequest, type RequestRejection } from '../learning/requests';
 import type { RefusedRequest } from '../learning/types';
 
@@ -48,10 +41,7 @@ export function setDecisionHandlers(ctx: DecisionHandlerContext): void {
     return awaiting.requestId;
   }
 
-  for (const [kind, update, signal] of [
-    ['approve', approvePromotionUpdate, approvePromotionSignal],
-    ['reject', rejectPromotionUpdate, rejectPromotionSignal],
-  ] as const) {
+  for (const [kind, update, signal] of PROMOTION_DECISIONS) {
     setHandler(
       update,
       async (request) => {

@@ -76,6 +76,12 @@ export interface RetrainRequestResult {
 
 export const approvePromotionUpdate = defineUpdate<PromotionDecisionResult, [PromotionDecisionRequest]>(LEARNING_SIGNALS.approvePromotion);
 export const rejectPromotionUpdate = defineUpdate<PromotionDecisionResult, [PromotionDecisionRequest]>(LEARNING_SIGNALS.rejectPromotion);
+
+/** Each promotion decision with its update (answers when decided) and its signal (the Temporal UI's way in). */
+export const PROMOTION_DECISIONS = [
+  ['approve', approvePromotionUpdate, approvePromotionSignal],
+  ['reject', rejectPromotionUpdate, rejectPromotionSignal],
+] as const;
 export const requestRetrainUpdate = defineUpdate<RetrainRequestResult, [RetrainRequest]>('requestRetrain');
 export const updateConfigUpdate = defineUpdate<LearningLoopConfig, [ConfigChangeRequest]>('updateConfig');
 
