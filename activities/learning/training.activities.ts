@@ -8,6 +8,7 @@ import type { FeatureMatrix } from '../../src/model/matrix';
 import { exportOnnx } from '../../src/model/onnx-export';
 import { getVersion, listVersions, nextVersion, registerVersion, type ModelLineage } from '../../src/model/registry';
 import { createOrtSession } from '../../src/model/runtime';
+import { KEY_SPLIT_HASH } from '../../src/model/split';
 import type {
   ComparePairedInput,
   EvaluateHoldoutInput,
@@ -103,7 +104,7 @@ export function createTrainingActivities(deps: LearningActivityDeps) {
             l2: t.l2,
             classWeight: t.classWeight,
             holdoutFraction: t.holdoutFraction,
-            split: `splitByKey(paymentId, salt=${input.modelName})`,
+            split: `splitByKey(paymentId, salt=${input.modelName}, hash=${KEY_SPLIT_HASH})`,
             trainRows: trainSet.y.length,
             holdoutRows: holdout.y.length,
             lookbackMs: t.lookbackMs,

@@ -115,6 +115,18 @@ describe('train/holdout splits', () => {
     expect(full.holdout.length / keys.length).toBeLessThan(0.23);
   });
 
+  it('key split sides do not follow a pattern in the key (sequential ids, every fourth one positive)', () => {
+    // With FNV-1a alone all ten of pay-0, pay-4, …, pay-36 fell in a 30 % holdout for ~1.8 % of salts (chance: 6e-6),
+    // leaving training without a positive.
+    let allHeldOut = 0;
+    for (let s = 0; s < 2_000; s++) {
+      const keys = Array.from({ length: 40 }, (_, i) => `model-${s}-pay-${i}`);
+      const { train } = splitByKey(keys, { holdoutFraction: 0.3, salt: `model-${s}` });
+      if (!Array.from(train).some((i) => i % 4 === 0)) allHeldOut++;
+    }
+    expect(allHeldOut).toBeLessThanOrEqual(1);
+  });
+
   it('time split holds out the latest rows', () => {
     const times = [5, 1, 4, 2, 3, 9, 7, 8, 6, 0];
     const s = splitByTime(times, { holdoutFraction: 0.3 });
