@@ -15,6 +15,7 @@ import { registerProduceCommand } from './commands/produce';
 import { registerReplayCommands } from './commands/replay';
 import { registerRunCommand } from './commands/run';
 import { registerSchemasCommands } from './commands/schemas';
+import { registerSetupCommand } from './commands/setup';
 import { registerStackCommands } from './commands/stack';
 import { registerStartCommand } from './commands/start';
 import { registerWorkerCommand } from './commands/worker';
@@ -28,6 +29,7 @@ const program = new Command()
 
 registerStartCommand(program);
 registerStackCommands(program);
+registerSetupCommand(program);
 registerWorkerCommand(program);
 registerRunCommand(program);
 registerDbCommands(program);

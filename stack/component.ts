@@ -1,6 +1,7 @@
 import type { PortClaim } from '../src/lifecycle/ports';
 
-export type ComponentName = 'temporal' | 'kafka' | 'postgres';
+/** `temporal`, `kafka`, `postgres`; the rehearsal's cluster adds `kafka-1`…`kafka-3` and `temporal-ui`. */
+export type ComponentName = string;
 
 export interface ComponentStatus {
   name: ComponentName;

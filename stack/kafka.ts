@@ -20,21 +20,33 @@ export interface LocalKafkaOptions {
   partitions: number;
   heap?: string;
   startTimeoutMs?: number;
+  /** One node of a cluster (the rehearsal's three); without it, a single node that is the whole cluster. */
+  cluster?: KafkaClusterNode;
 }
 
-const NAME = 'kafka';
+/** A node's place in a KRaft cluster: every node is broker and controller, all format with the same cluster id. */
+export interface KafkaClusterNode {
+  nodeId: number;
+  /** `id@host:controllerPort` of every node. */
+  quorumVoters: string;
+  clusterId: string;
+  /** Internal topics' replication; min.insync.replicas is one less (a node may be down). */
+  replicationFactor: number;
+}
 
-/** Apache Kafka 4 from Maven Central jars, one KRaft node acting as broker and controller. */
+/** Apache Kafka 4 from Maven Central jars: KRaft nodes acting as broker and controller. */
 export class LocalKafka implements StackComponent {
-  readonly name = NAME;
-  constructor(private readonly options: LocalKafkaOptions) {}
+  readonly name: string;
+  constructor(private readonly options: LocalKafkaOptions) {
+    this.name = options.cluster ? `kafka-${options.cluster.nodeId}` : 'kafka';
+  }
 
   get brokers(): string[] {
     return [`127.0.0.1:${this.options.port}`];
   }
 
   async running(): Promise<boolean> {
-    return livePid(this.options.paths.pid(NAME)) !== undefined && (await this.healthy().catch(() => false));
+    return livePid(this.options.paths.pid(this.name)) !== undefined && (await this.healthy().catch(() => false));
   }
 
   async preflight(): Promise<void> {
@@ -51,29 +63,29 @@ export class LocalKafka implements StackComponent {
 
   async start(progress: (line: string) => void): Promise<void> {
     const { paths } = this.options;
-    const pidFile = paths.pid(NAME);
+    const pidFile = paths.pid(this.name);
     const classpath = this.classpath();
 
     const configFile = this.writeConfig();
-    const logDir = join(paths.data(NAME), 'log');
+    const logDir = join(paths.data(this.name), 'log');
     if (!existsSync(join(logDir, 'meta.properties'))) {
-      progress('formatting kafka storage (first start)');
-      const clusterId = randomBytes(16).toString('base64url').slice(0, 22);
+      progress(`formatting ${this.name} storage (first start)`);
+      const clusterId = this.options.cluster?.clusterId ?? newKafkaClusterId();
       try {
         await run('java', ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', configFile, '--ignore-formatted']);
       } catch (err) {
-        throw new StackError('START_FAILED', `Formatting Kafka storage failed: ${(err as { stderr?: string }).stderr ?? String(err)}`, `Remove ${paths.data(NAME)} and retry.`);
+        throw new StackError('START_FAILED', `Formatting Kafka storage failed: ${(err as { stderr?: string }).stderr ?? String(err)}`, `Remove ${paths.data(this.name)} and retry.`);
       }
     }
-    progress(`starting kafka on ${this.brokers[0]}`);
+    progress(`starting ${this.name} on ${this.brokers[0]}`);
     const pid = spawnDetached({
       command: 'java',
       args: [
         `-Xmx${this.options.heap ?? '768m'}`, '-Xms256m', '-XX:+UseG1GC', '-Djava.awt.headless=true',
-        `-Dlog4j2.configurationFile=${join(paths.data(NAME), 'log4j2.properties')}`,
+        `-Dlog4j2.configurationFile=${join(paths.data(this.name), 'log4j2.properties')}`,
         '-cp', classpath, 'kafka.Kafka', configFile,
       ],
-      logFile: paths.log(NAME),
+      logFile: paths.log(this.name),
       pidFile,
     });
     const ready = await waitUntil(() => this.healthy(), {
@@ -84,7 +96,7 @@ export class LocalKafka implements StackComponent {
     if (!ready.ok) {
       throw new StackError(
         'UNHEALTHY',
-        `Kafka did not become healthy: ${ready.reason}. Log ${paths.log(NAME)}:\n${tailFile(paths.log(NAME))}`,
+        `Kafka did not become healthy: ${ready.reason}. Log ${paths.log(this.name)}:\n${tailFile(paths.log(this.name))}`,
         'Check the log above; `mainspring stack down` then `mainspring stack up` retries.',
       );
     }
@@ -99,16 +111,18 @@ export class LocalKafka implements StackComponent {
   }
 
   private writeConfig(): string {
-    const { paths, port, controllerPort, partitions } = this.options;
-    const dir = paths.data(NAME);
+    const { paths, port, controllerPort, partitions, cluster } = this.options;
+    const dir = paths.data(this.name);
+    const replication = cluster?.replicationFactor ?? 1;
+    const minInsync = Math.max(1, replication - 1);
     mkdirSync(dir, { recursive: true });
     const file = join(dir, 'server.properties');
     writeFileSync(
       file,
       [
         'process.roles=broker,controller',
-        'node.id=1',
-        `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+        `node.id=${cluster?.nodeId ?? 1}`,
+        `controller.quorum.voters=${cluster?.quorumVoters ?? `1@127.0.0.1:${controllerPort}`}`,
         `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
         `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
         'controller.listener.names=CONTROLLER',
@@ -116,13 +130,16 @@ export class LocalKafka implements StackComponent {
         'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
         `log.dirs=${join(dir, 'log')}`,
         `num.partitions=${partitions}`,
-        'offsets.topic.replication.factor=1',
+        // Topics created without a replication factor (mainspring's, by `mainspring setup`) get the cluster's.
+        `default.replication.factor=${replication}`,
+        `min.insync.replicas=${minInsync}`,
+        `offsets.topic.replication.factor=${replication}`,
         'offsets.topic.num.partitions=6',
-        'transaction.state.log.replication.factor=1',
-        'transaction.state.log.min.isr=1',
-        'share.coordinator.state.topic.replication.factor=1',
-        'share.coordinator.state.topic.min.isr=1',
-        // A one-node dev broker: rebalance at once instead of waiting for more members.
+        `transaction.state.log.replication.factor=${replication}`,
+        `transaction.state.log.min.isr=${minInsync}`,
+        `share.coordinator.state.topic.replication.factor=${replication}`,
+        `share.coordinator.state.topic.min.isr=${minInsync}`,
+        // Dev brokers and the rehearsal: rebalance at once instead of waiting for more members.
         'group.initial.rebalance.delay.ms=0',
         'auto.create.topics.enable=false',
         '',
@@ -151,20 +168,25 @@ export class LocalKafka implements StackComponent {
   }
 
   async stop(): Promise<void> {
-    await stopFromPidFile(this.options.paths.pid(NAME), 30_000);
+    await stopFromPidFile(this.options.paths.pid(this.name), 30_000);
   }
 
   async wipe(): Promise<void> {
-    rmSync(this.options.paths.data(NAME), { recursive: true, force: true });
+    rmSync(this.options.paths.data(this.name), { recursive: true, force: true });
   }
 
   async status(): Promise<ComponentStatus> {
-    const pid = livePid(this.options.paths.pid(NAME));
+    const pid = livePid(this.options.paths.pid(this.name));
     const version = readdirSync(this.options.libs).find((f) => f.startsWith('kafka_2.13-'))?.replace(/^kafka_2\.13-(.*)\.jar$/, '$1');
-    const base = { name: NAME, external: false, endpoint: this.brokers[0], port: this.options.port, pid, version } as const;
+    const base = { name: this.name, external: false, endpoint: this.brokers[0], port: this.options.port, pid, version } as const;
     if (pid === undefined) return { ...base, state: 'down' };
     return { ...base, state: (await this.healthy().catch(() => false)) ? 'up' : 'unhealthy' };
   }
+}
+
+/** A KRaft cluster id: 16 random bytes, base64url (what `kafka-storage random-uuid` prints). */
+export function newKafkaClusterId(): string {
+  return randomBytes(16).toString('base64url').slice(0, 22);
 }
 
 async function ensureJava(): Promise<void> {

@@ -1,8 +1,5 @@
-import { logLevel } from 'kafkajs';
 import type { Config } from '../src/config/env';
-import { migrateDatabase } from '../src/db/migrate';
-import { awaitGroupCoordinator, createKafka, ensureTopics } from '../src/kafka/client';
-import { ALL_TOPICS } from '../src/kafka/topics';
+import { setupCluster } from '../src/lifecycle/setup';
 import type { ComponentStatus, StackComponent } from './component';
 import { kafkaHealthy, postgresHealthy, temporalHealthy } from './health';
 import { LocalKafka } from './kafka';
@@ -93,15 +90,8 @@ export class Stack {
     const toStart = await this.preflight({ ...options, progress });
     // Independent services start side by side; each waits for its own health check.
     await Promise.all(toStart.map((component) => component.start(progress)));
-    progress(`ensuring ${ALL_TOPICS.length} kafka topics (${this.config.kafka.partitions} partitions)`);
-    const kafka = createKafka(this.config.kafka, { logLevel: logLevel.ERROR });
-    await ensureTopics(kafka, ALL_TOPICS, this.config.kafka.partitions);
-    // A fresh broker creates and loads __consumer_offsets on the first coordinator lookup; the bridge's first join
-    // then met "coordinator is loading" and crashed once. Asked here for the bridge's default group (not importing
-    // the bridge keeps `stack up` light), the wait happens before any consumer exists.
-    await awaitGroupCoordinator(kafka, 'mainspring-bridge');
-    progress('applying database migrations');
-    await migrateDatabase(this.config.database.url);
+    // What `mainspring setup` does on a real cluster: namespace, search attributes, topics, migrations.
+    await setupCluster(this.config, { progress });
     return this.endpoints;
   }
 

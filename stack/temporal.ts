@@ -2,7 +2,6 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { searchAttributeCliArgs } from '../src/temporal/search-attributes';
 import type { ComponentStatus, StackComponent } from './component';
 import { StackError } from './errors';
 import type { StackPaths } from './paths';
@@ -67,7 +66,7 @@ export class LocalTemporal implements StackComponent {
       // starts at a few dozen per second on a laptop disk (measured: ~6× more starts/s with these pragmas).
       '--sqlite-pragma', 'journal_mode=wal',
       '--sqlite-pragma', 'synchronous=normal',
-      ...searchAttributeCliArgs(),
+      // Search attributes are added by setup through the operator API, as on a real cluster (src/lifecycle/setup.ts).
     ];
     progress(`starting temporal dev server on ${this.address} (UI ${this.uiUrl})`);
     const pid = spawnDetached({ command: cli, args, logFile: paths.log(NAME), pidFile });

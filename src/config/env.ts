@@ -39,6 +39,12 @@ const envSchema = z.object({
   KAFKA_SSL_CERT_FILE: optionalString,
   KAFKA_SSL_KEY_FILE: optionalString,
   KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(6),
+  /** Replication of the topics `mainspring setup` creates; unset = the cluster's default.replication.factor. */
+  KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(16).optional(),
+  /** min.insync.replicas of the topics `mainspring setup` creates; unset = the cluster's default. */
+  KAFKA_MIN_INSYNC_REPLICAS: z.coerce.number().int().min(1).max(16).optional(),
+  /** Retention of closed workflows in a namespace `mainspring setup` registers (an existing one keeps its own). */
+  TEMPORAL_NAMESPACE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
   /** How mainspring writes the events it emits (CloudEvents Kafka binding); the bridge reads both modes either way. */
   MAINSPRING_CLOUDEVENTS_MODE: optionalString.pipe(
     z
@@ -87,12 +93,17 @@ export interface Config {
     codec?: { keys: CodecKey[] };
     localPort: number;
     uiPort: number;
+    /** Retention of a namespace that `mainspring setup` registers. */
+    retentionDays: number;
   };
   kafka: {
     brokers: string[];
     clientId: string;
     external: boolean;
     partitions: number;
+    /** Replication and min.insync.replicas of the topics `mainspring setup` creates (undefined = the cluster's defaults). */
+    replicationFactor?: number;
+    minInsyncReplicas?: number;
     /** How the events mainspring emits are written: structured (JSON envelope as the value) or binary (`ce_` headers). */
     cloudEventsMode: CloudEventsMode;
     ssl: boolean;
@@ -168,6 +179,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, projectRoot 
     env.KAFKA_SSL_CA_FILE || env.KAFKA_SSL_CERT_FILE ? { caPath: env.KAFKA_SSL_CA_FILE, certPath: env.KAFKA_SSL_CERT_FILE, keyPath: env.KAFKA_SSL_KEY_FILE } : undefined;
   const codec = loadCodecKeys(env);
 
+  if (env.KAFKA_REPLICATION_FACTOR !== undefined && env.KAFKA_MIN_INSYNC_REPLICAS !== undefined && env.KAFKA_MIN_INSYNC_REPLICAS > env.KAFKA_REPLICATION_FACTOR) {
+    throw new ConfigError(`KAFKA_MIN_INSYNC_REPLICAS=${env.KAFKA_MIN_INSYNC_REPLICAS} is more than KAFKA_REPLICATION_FACTOR=${env.KAFKA_REPLICATION_FACTOR}: no write could ever succeed.`);
+  }
   let sasl: Config['kafka']['sasl'];
   if (env.KAFKA_SASL_MECHANISM) {
     if (!env.KAFKA_SASL_USERNAME || !env.KAFKA_SASL_PASSWORD) {
@@ -187,12 +201,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, projectRoot 
       codec,
       localPort: env.MAINSPRING_TEMPORAL_PORT,
       uiPort: env.MAINSPRING_TEMPORAL_UI_PORT,
+      retentionDays: env.TEMPORAL_NAMESPACE_RETENTION_DAYS,
     },
     kafka: {
       brokers: (env.KAFKA_BROKERS ?? `127.0.0.1:${env.MAINSPRING_KAFKA_PORT}`).split(',').map((b) => b.trim()),
       clientId: env.KAFKA_CLIENT_ID,
       external: env.KAFKA_BROKERS !== undefined,
       partitions: env.KAFKA_PARTITIONS,
+      replicationFactor: env.KAFKA_REPLICATION_FACTOR,
+      minInsyncReplicas: env.KAFKA_MIN_INSYNC_REPLICAS,
       cloudEventsMode: env.MAINSPRING_CLOUDEVENTS_MODE,
       ssl: env.KAFKA_SSL === 'true' || kafkaTls !== undefined,
       sasl,

@@ -97,7 +97,22 @@ export async function awaitGroupCoordinator(kafka: Kafka, groupId: string): Prom
 }
 
 /** Creates missing topics; existing ones are left as they are (partition counts are never shrunk). */
-export async function ensureTopics(kafka: Kafka, topics: readonly string[], partitions: number): Promise<string[]> {
+export interface TopicLayout {
+  partitions: number;
+  /** undefined = the cluster's default.replication.factor (one node in the dev stack, three in the rehearsal). */
+  replicationFactor?: number;
+  minInsyncReplicas?: number;
+}
+
+/** A topic that exists with fewer partitions than configured: reported, never changed (more would move keys). */
+export interface TopicMismatch {
+  topic: string;
+  partitions: number;
+}
+
+/** Creates the missing topics; returns their names. Existing topics are left as they are (see `describeTopicLayout`). */
+export async function ensureTopics(kafka: Kafka, topics: readonly string[], layout: number | TopicLayout): Promise<string[]> {
+  const { partitions, replicationFactor, minInsyncReplicas } = typeof layout === 'number' ? { partitions: layout } : layout;
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -106,11 +121,27 @@ export async function ensureTopics(kafka: Kafka, topics: readonly string[], part
     if (missing.length > 0) {
       await admin.createTopics({
         waitForLeaders: true,
-        // Replication factor is left to the broker default so the same call suits a one-node stack and a cluster.
-        topics: missing.map((topic) => ({ topic, numPartitions: partitions })),
+        topics: missing.map((topic) => ({
+          topic,
+          numPartitions: partitions,
+          replicationFactor,
+          configEntries: minInsyncReplicas === undefined ? undefined : [{ name: 'min.insync.replicas', value: String(minInsyncReplicas) }],
+        })),
       });
     }
     return missing;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Partitions and replicas of each topic as the cluster has them. */
+export async function describeTopicLayout(kafka: Kafka, topics: readonly string[]): Promise<Array<{ topic: string; partitions: number; replicas: number }>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { topics: found } = await admin.fetchTopicMetadata({ topics: [...topics] });
+    return found.map((t) => ({ topic: t.name, partitions: t.partitions.length, replicas: Math.min(...t.partitions.map((p) => p.replicas.length)) }));
   } finally {
     await admin.disconnect();
   }

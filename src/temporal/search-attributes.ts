@@ -1,6 +1,6 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
-/** The search attributes of design.md; the stack manager registers them on the dev server at start. */
+/** The search attributes of design.md; `mainspring setup` (and `stack up`) add them through the operator API. */
 export const SEARCH_ATTRIBUTES = {
   CorrelationId: defineSearchAttributeKey('CorrelationId', SearchAttributeType.KEYWORD),
   PaymentId: defineSearchAttributeKey('PaymentId', SearchAttributeType.KEYWORD),
@@ -13,14 +13,3 @@ export const SEARCH_ATTRIBUTES = {
   KafkaOffset: defineSearchAttributeKey('KafkaOffset', SearchAttributeType.INT),
   LearningPhase: defineSearchAttributeKey('LearningPhase', SearchAttributeType.KEYWORD),
 } as const;
-
-const CLI_TYPE_NAMES: Record<string, string> = {
-  [SearchAttributeType.KEYWORD]: 'Keyword',
-  [SearchAttributeType.DOUBLE]: 'Double',
-  [SearchAttributeType.INT]: 'Int',
-};
-
-/** `Name=Type` pairs for `temporal server start-dev --search-attribute`. */
-export function searchAttributeCliArgs(): string[] {
-  return Object.values(SEARCH_ATTRIBUTES).flatMap((key) => ['--search-attribute', `${key.name}=${CLI_TYPE_NAMES[key.type]}`]);
-}
