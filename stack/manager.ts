@@ -52,8 +52,12 @@ export class Stack {
   }
 
   /** Start order: storage first (PostgreSQL), then Kafka, then Temporal; stop runs the reverse. */
-  private get managed(): StackComponent[] {
+  get components(): StackComponent[] {
     return [this.postgres, this.kafka, this.temporal].filter((c): c is NonNullable<typeof c> => c !== undefined);
+  }
+
+  component(name: string): StackComponent | undefined {
+    return this.components.find((c) => c.name === name);
   }
 
   get home(): string {
@@ -77,7 +81,7 @@ export class Stack {
    */
   async preflight(options: { alsoFree?: readonly PortClaim[]; progress?: (line: string) => void; what?: string } = {}): Promise<StackComponent[]> {
     const toStart: StackComponent[] = [];
-    for (const component of this.managed) {
+    for (const component of this.components) {
       if (await component.running()) options.progress?.(`${component.name} already running`);
       else toStart.push(component);
     }
@@ -96,7 +100,7 @@ export class Stack {
   }
 
   async down({ wipe = false }: { wipe?: boolean } = {}): Promise<void> {
-    for (const component of [...this.managed].reverse()) {
+    for (const component of [...this.components].reverse()) {
       await component.stop();
       if (wipe) await component.wipe();
     }
@@ -109,7 +113,7 @@ export class Stack {
     if (temporal.external) external.push(state(temporalHealthy(temporal)).then((s) => ({ name: 'temporal', state: s, external: true, endpoint: temporal.address, detail: 'TEMPORAL_ADDRESS' })));
     if (kafka.external) external.push(state(kafkaHealthy(kafka)).then((s) => ({ name: 'kafka', state: s, external: true, endpoint: kafka.brokers.join(','), detail: 'KAFKA_BROKERS' })));
     if (database.external) external.push(state(postgresHealthy(database.url)).then((s) => ({ name: 'postgres', state: s, external: true, endpoint: redactUrl(database.url), detail: 'DATABASE_URL' })));
-    return Promise.all([...this.managed.map((c) => c.status()), ...external]);
+    return Promise.all([...this.components.map((c) => c.status()), ...external]);
   }
 }
 

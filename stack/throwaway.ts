@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../src/config/env';
+import type { StackComponent } from './component';
 import { Stack, type StackEndpoints } from './manager';
 import { findFreePort } from '../src/lifecycle/ports';
 import { isAlive, stopFromPidFile } from './processes';
@@ -14,11 +15,18 @@ import { isAlive, stopFromPidFile } from './processes';
 export interface ThrowawayStack {
   home: string;
   config: Config;
-  stack: Stack;
+  stack: ManagedStack;
   endpoints: StackEndpoints;
   /** The environment with every service addressed explicitly, for child processes and test workers. */
   env: NodeJS.ProcessEnv;
   down(): Promise<void>;
+}
+
+/** The processes of a stack this run manages: faults reach a component by name; `down` stops them in order. */
+export interface ManagedStack {
+  component(name: string): StackComponent | undefined;
+  readonly components: readonly StackComponent[];
+  down(options?: { wipe?: boolean }): Promise<void>;
 }
 
 export class StackBusyError extends Error {
@@ -45,12 +53,17 @@ export async function clearStaleStack(home: string, progress: (line: string) => 
   rmSync(home, { recursive: true, force: true });
 }
 
-export async function startThrowawayStack(options: { root: string; home: string; partitions: number; progress?: (line: string) => void }): Promise<ThrowawayStack> {
-  const { root, home, partitions, progress = () => undefined } = options;
+/** Makes `home` this run's: created, readable by PostgreSQL's account, and owned (clearStaleStack respects it). */
+export function claimHome(home: string): void {
   mkdirSync(home, { recursive: true });
   // PostgreSQL runs as its own account when we are root and must reach its data dir inside.
   chmodSync(home, 0o755);
   writeFileSync(join(home, OWNER_FILE), String(process.pid));
+}
+
+export async function startThrowawayStack(options: { root: string; home: string; partitions: number; progress?: (line: string) => void }): Promise<ThrowawayStack> {
+  const { root, home, partitions, progress = () => undefined } = options;
+  claimHome(home);
   const baseEnv: NodeJS.ProcessEnv = {
     ...process.env,
     MAINSPRING_HOME: home,

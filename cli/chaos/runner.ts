@@ -281,7 +281,7 @@ async function injectFault(
     return;
   }
   const name = f.kind === 'pause-temporal' ? 'temporal' : f.kind;
-  const component = ctx.stack.stack[name];
+  const component = ctx.stack.stack.component(name);
   const pid = readPid(ctx.paths.pid(name));
   if (!component || pid === undefined) throw new Error(`${name} is not managed by the chaos stack (external?)`);
   if (f.kind === 'pause-temporal') {

@@ -141,7 +141,7 @@ export async function describeTopicLayout(kafka: Kafka, topics: readonly string[
   await admin.connect();
   try {
     const { topics: found } = await admin.fetchTopicMetadata({ topics: [...topics] });
-    return found.map((t) => ({ topic: t.name, partitions: t.partitions.length, replicas: Math.min(...t.partitions.map((p) => p.replicas.length)) }));
+    return found.map((t) => ({ topic: t.name, partitions: t.partitions.length, replicas: Math.min(...t.partitions.map((p) => p.replicas.length)) })).sort((a, b) => a.topic.localeCompare(b.topic));
   } finally {
     await admin.disconnect();
   }

@@ -65,11 +65,26 @@ export async function assertPortFree(port: number, component: string, envVar: st
 }
 
 /** An ephemeral port the OS considers free right now (tests start their stack on these). */
-export function findFreePort(): Promise<number> {
+/**
+ * A port free right now on 127.0.0.1: any the OS picks, or one below `below` (services that store their port in a
+ * smallint — the Temporal server's membership table on PostgreSQL — need one under 32768).
+ */
+export async function findFreePort(options: { below?: number } = {}): Promise<number> {
+  if (options.below === undefined) return listenOn(0);
+  const low = Math.min(20_000, Math.floor(options.below / 2));
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const candidate = low + Math.floor(Math.random() * (options.below - low));
+    const port = await listenOn(candidate).catch(() => undefined);
+    if (port !== undefined) return port;
+  }
+  throw new Error(`no free port found below ${options.below}`);
+}
+
+function listenOn(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
-    server.listen({ port: 0, host: '127.0.0.1' }, () => {
+    server.listen({ port, host: '127.0.0.1' }, () => {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
       server.close(() => resolve(port));

@@ -55,7 +55,7 @@ export async function ensureNamespace(connection: Connection, namespace: string,
  * An attribute that exists with another type is reported, never changed: workflows already write it.
  */
 export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<{ added: string[]; present: string[] }> {
-  const listed = await connection.operatorService.listSearchAttributes({ namespace });
+  const listed = await whileNamespaceUnknown(() => connection.operatorService.listSearchAttributes({ namespace }), namespace);
   const existing = new Map<string, temporal.api.enums.v1.IndexedValueType>(Object.entries(listed.customAttributes ?? {}));
   const mismatches: SearchAttributeMismatch[] = [];
   const toAdd: Record<string, temporal.api.enums.v1.IndexedValueType> = {};
@@ -82,4 +82,23 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
     }
   }
   return { added, present };
+}
+
+/**
+ * A namespace registered a moment ago is unknown to the server's services until their namespace caches refresh
+ * (seconds on a real server; the dev server has no such delay): retry NOT_FOUND for a bounded time.
+ */
+async function whileNamespaceUnknown<T>(call: () => Promise<T>, namespace: string, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await call();
+    } catch (err) {
+      if (grpcCode(err) !== GRPC.NOT_FOUND || Date.now() > deadline) {
+        if (grpcCode(err) === GRPC.NOT_FOUND) throw new TemporalSetupError(`namespace ${namespace} is still unknown to the server ${timeoutMs / 1000} s after it was registered`);
+        throw err;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
 }
