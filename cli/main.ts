@@ -12,6 +12,7 @@ import { registerDlqCommands } from './commands/dlq';
 import { registerLearningCommands } from './commands/learning';
 import { registerModelsCommands } from './commands/models';
 import { registerProduceCommand } from './commands/produce';
+import { registerRehearseCommand } from './commands/rehearse';
 import { registerReplayCommands } from './commands/replay';
 import { registerRunCommand } from './commands/run';
 import { registerSchemasCommands } from './commands/schemas';
@@ -44,6 +45,7 @@ registerReplayCommands(program);
 registerBenchCommand(program);
 registerCodecServerCommand(program);
 registerChaosCommand(program);
+registerRehearseCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof Error && 'code' in err && String((err as { code: unknown }).code).startsWith('commander.')) {

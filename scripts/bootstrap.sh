@@ -7,7 +7,8 @@
 #   4. the TypeScript build     (dist/)
 # Safe to run again and again; an interrupted run resumes where it stopped.
 # Before installing anything it checks the system prerequisites and names everything missing in one message.
-# `--tests` (npm test) also requires a chromium for the browser tests; `npm start` does not.
+# `--tests` (npm test) also requires a chromium for the browser tests; `npm start` does not. `--rehearsal`
+# (npm run rehearse) also requires Go, which builds the Temporal server and UI (stack/rehearsal/binaries.ts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -17,10 +18,12 @@ test_server_version=1.40.0
 kafka_version=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' scripts/kafka/pom.xml)
 
 for_tests=false
+for_rehearsal=false
 for arg in "$@"; do
   case $arg in
     --tests) for_tests=true ;;
-    *) printf '[bootstrap] unknown option %s (known: --tests)\n' "$arg" >&2; exit 2 ;;
+    --rehearsal) for_rehearsal=true ;;
+    *) printf '[bootstrap] unknown option %s (known: --tests, --rehearsal)\n' "$arg" >&2; exit 2 ;;
   esac
 done
 
@@ -70,6 +73,10 @@ fi
 # Only the browser tests need chromium (npm test passes --tests); MAINSPRING_CHROMIUM points at another build.
 if $for_tests && [ ! -x "$chromium" ]; then
   lack "chromium for the browser tests (nothing executable at $chromium; or set MAINSPRING_CHROMIUM to its path)" "chromium"
+fi
+# The rehearsal builds the real Temporal server from its Go module; GOTOOLCHAIN then fetches the Go it asks for.
+if $for_rehearsal && ! has go; then
+  lack "Go 1.21+ to build the Temporal server for the rehearsal (not found; it fetches the exact toolchain itself)" "golang-go"
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   {

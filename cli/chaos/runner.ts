@@ -40,6 +40,11 @@ export interface ChaosOptions {
   modelName: string;
   /** Written to the summary as the command that reproduces this run. */
   reproduce: string;
+  /**
+   * `dev`: the throw-away dev stack (dev server, one broker), one worker and one bridge. `rehearsal`: the production
+   * topology (stack/rehearsal/): the Temporal server on PostgreSQL, three brokers, two workers and two bridges.
+   */
+  topology?: 'dev' | 'rehearsal';
 }
 
 interface FaultRecord extends PlannedFault {
@@ -56,14 +61,15 @@ export async function runChaos(root: string, options: ChaosOptions, say: (line: 
   const t0 = Date.now();
   const elapsed = () => (Date.now() - t0) / 1000;
   const log = (line: string) => say(`[${elapsed().toFixed(0).padStart(4)} s] ${line}`);
-  say(`chaos seed ${options.seed}: ${options.events} events, ${Math.round(options.poisonShare * 100)} % poison, faults ${options.faults.join(',')}${options.short ? ' (short)' : ''}`);
+  say(`${options.topology === 'rehearsal' ? 'rehearsal (Temporal server on PostgreSQL, 3 Kafka brokers, 2 workers, 2 bridges)' : 'chaos'} seed ${options.seed}: ${options.events} events, ${Math.round(options.poisonShare * 100)} % poison, faults ${options.faults.join(',')}${options.short ? ' (short)' : ''}`);
   say(`reproduce: ${options.reproduce}`);
 
   const plan = planStream({ seed: options.seed, events: options.events, poisonShare: options.poisonShare });
   const faults: FaultRecord[] = planFaults({ seed: options.seed, events: options.events, kinds: options.faults, perKind: options.short ? 1 : 2 });
   say(`fault plan: ${faults.map((f) => `${f.kind}@${f.atEvent}`).join(' ')}`);
 
-  const home = join(root, '.mainspring', 'chaos-stack');
+  const rehearsal = options.topology === 'rehearsal';
+  const home = join(root, '.mainspring', rehearsal ? 'rehearsal-stack' : 'chaos-stack');
   const state: { stack?: ThrowawayStack; children: ManagedChild[]; db?: DbHandle; producer?: Producer; admin?: Admin; closeTemporal?: () => Promise<void>; pausedPid?: number } = { children: [] };
   const abort = new AbortController();
   let cleaned: Promise<void> | undefined;
@@ -84,7 +90,7 @@ export async function runChaos(root: string, options: ChaosOptions, say: (line: 
       if (!ownsHome) return;
       // A failed run's logs outlive the throw-away stack: the invariants say what went wrong, the logs say why.
       if (failed && !options.keep) {
-        const saved = join(root, '.mainspring', 'chaos-logs', `seed-${options.seed}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+        const saved = join(root, '.mainspring', 'chaos-logs', `${rehearsal ? 'rehearsal-' : ''}seed-${options.seed}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
         try {
           cpSync(join(home, 'logs'), saved, { recursive: true });
           say(`logs of the worker, bridge and stack saved in ${saved}`);
@@ -110,7 +116,13 @@ export async function runChaos(root: string, options: ChaosOptions, say: (line: 
   try {
     await clearStaleStack(home, log);
     ownsHome = true;
-    state.stack = await startThrowawayStack({ root, home, partitions: 6, progress: log });
+    if (rehearsal) {
+      const { startRehearsalStack } = await import('../../stack/rehearsal/rehearsal-stack.js');
+      state.stack = await startRehearsalStack({ root, home, partitions: 6, progress: log });
+      log(`rehearsal topology up: Temporal ${state.stack.endpoints.temporalAddress} (UI ${state.stack.endpoints.temporalUi}), Kafka ${state.stack.endpoints.kafkaBrokers.join(',')}`);
+    } else {
+      state.stack = await startThrowawayStack({ root, home, partitions: 6, progress: log });
+    }
     const { env, endpoints } = state.stack;
     const paths = stackPaths(home);
     const db = (state.db = createDb(endpoints.databaseUrl, { max: 4 }));
@@ -127,20 +139,26 @@ export async function runChaos(root: string, options: ChaosOptions, say: (line: 
     await promote(db.db, options.modelName, trained.version.version, 'chaos', 'champion of the chaos run');
     log(`champion ${trained.version.version}`);
 
-    const childEnv: NodeJS.ProcessEnv = {
-      ...env,
-      MAINSPRING_WORKER_METRICS_PORT: String(await findFreePort()),
-      MAINSPRING_BRIDGE_METRICS_PORT: String(await findFreePort()),
-      MAINSPRING_WORKER_SDK_METRICS_PORT: String(await findFreePort()),
-      LOG_LEVEL: 'info',
+    // Each process its own metrics ports (two workers and two bridges share the machine in a rehearsal).
+    const child = async (command: 'worker' | 'bridge', name: string, args: string[]) => {
+      const childEnv: NodeJS.ProcessEnv = {
+        ...env,
+        MAINSPRING_WORKER_METRICS_PORT: String(await findFreePort()),
+        MAINSPRING_BRIDGE_METRICS_PORT: String(await findFreePort()),
+        MAINSPRING_WORKER_SDK_METRICS_PORT: String(await findFreePort()),
+        LOG_LEVEL: 'info',
+      };
+      return new ManagedChild(name, { command: process.execPath, args: [join(root, 'bin', 'mainspring'), command, ...args], env: childEnv, cwd: root, logFile: paths.log(name), pidFile: paths.pid(name), readyLine: `"msg":"${command} running"` }, log);
     };
-    const child = (name: 'worker' | 'bridge', args: string[]) =>
-      new ManagedChild(name, { command: process.execPath, args: [join(root, 'bin', 'mainspring'), name, ...args], env: childEnv, cwd: root, logFile: paths.log(name), pidFile: paths.pid(name), readyLine: `"msg":"${name} running"` }, log);
-    const worker = child('worker', ['--model', options.modelName]);
-    const bridge = child('bridge', []);
-    state.children.push(worker, bridge);
-    log('starting the worker and the bridge (child processes)');
-    await Promise.all([worker.start(), bridge.start()]);
+    const replicas = rehearsal ? 2 : 1;
+    const nameOf = (command: string, i: number) => (replicas === 1 ? command : `${command}-${i + 1}`);
+    const workers: ManagedChild[] = [];
+    const bridges: ManagedChild[] = [];
+    for (let i = 0; i < replicas; i++) workers.push(await child('worker', nameOf('worker', i), ['--model', options.modelName]));
+    for (let i = 0; i < replicas; i++) bridges.push(await child('bridge', nameOf('bridge', i), []));
+    state.children.push(...workers, ...bridges);
+    log(`starting ${replicas === 1 ? 'the worker and the bridge' : `${replicas} workers and ${replicas} bridges`} (child processes)`);
+    await Promise.all([...workers, ...bridges].map((c) => c.start()));
 
     const { client, connection } = await connectTemporal(state.stack.config.temporal);
     state.closeTemporal = () => connection.close();
@@ -158,7 +176,7 @@ export async function runChaos(root: string, options: ChaosOptions, say: (line: 
       f.startedAtS = elapsed();
       log(`FAULT ${f.kind} at event ${f.atEvent}`);
       try {
-        await injectFault(f, { stack: state.stack!, paths, worker, bridge, db, pauseMs: options.pauseSeconds * 1000, log, setPaused: (pid) => (state.pausedPid = pid) });
+        await injectFault(f, { stack: state.stack!, paths, workers, bridges, db, kafka, pauseMs: options.pauseSeconds * 1000, log, setPaused: (pid) => (state.pausedPid = pid) });
         f.recoveredAtS = elapsed();
         log(`recovered from ${f.kind} after ${(f.recoveredAtS - f.startedAtS).toFixed(0)} s`);
       } catch (err) {
@@ -230,7 +248,8 @@ export async function runChaos(root: string, options: ChaosOptions, say: (line: 
     const report = checkInvariants({ ...observations, unexpectedExits: Object.fromEntries(state.children.map((c) => [c.name, c.unexpectedExits])) });
     printSummary(say, { options, faults, report, valid: valid.length, poison: records.length - valid.length, labels: expectedLabels, streamSeconds: (streamEnded - streamStarted) / 1000, drainSeconds, drained, totalSeconds: elapsed(), exits: state.children.map((c) => `${c.name} ${c.unexpectedExits}`).join(', ') });
     const ok = report.ok && drained && faults.every((f) => !f.error);
-    say(ok ? 'chaos run PASSED' : `chaos run FAILED — reproduce with: ${options.reproduce}`);
+    const what = rehearsal ? 'rehearsal' : 'chaos run';
+    say(ok ? `${what} PASSED` : `${what} FAILED — reproduce with: ${options.reproduce}`);
     failed = !ok;
     return ok ? 0 : 1;
   } catch (err) {
@@ -262,7 +281,7 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
 
 async function injectFault(
   f: PlannedFault,
-  ctx: { stack: ThrowawayStack; paths: ReturnType<typeof stackPaths>; worker: ManagedChild; bridge: ManagedChild; db: DbHandle; pauseMs: number; log: (line: string) => void; setPaused: (pid: number | undefined) => void },
+  ctx: { stack: ThrowawayStack; paths: ReturnType<typeof stackPaths>; workers: ManagedChild[]; bridges: ManagedChild[]; db: DbHandle; kafka: Kafka; pauseMs: number; log: (line: string) => void; setPaused: (pid: number | undefined) => void },
 ): Promise<void> {
   if (f.kind === 'reject-notifications') {
     await rejectFraudCaseNotifications(ctx.db, true);
@@ -274,17 +293,20 @@ async function injectFault(
     return;
   }
   if (f.kind === 'worker' || f.kind === 'bridge') {
-    const target = f.kind === 'worker' ? ctx.worker : ctx.bridge;
+    // With two of each, the one to kill follows from the fault's time (seeded): both get their turn across seeds.
+    const pool = f.kind === 'worker' ? ctx.workers : ctx.bridges;
+    const target = pool[f.downMs % pool.length];
+    if (pool.length > 1) ctx.log(`  killing ${target.name}`);
     await target.kill9();
     await sleep(f.downMs);
     await target.start();
     return;
   }
-  const name = f.kind === 'pause-temporal' ? 'temporal' : f.kind;
+  const name = f.kind === 'pause-temporal' ? 'temporal' : f.kind === 'pause-postgres' ? 'postgres' : f.kind === 'kafka' ? await kafkaNodeToKill(ctx) : f.kind;
   const component = ctx.stack.stack.component(name);
   const pid = readPid(ctx.paths.pid(name));
   if (!component || pid === undefined) throw new Error(`${name} is not managed by the chaos stack (external?)`);
-  if (f.kind === 'pause-temporal') {
+  if (f.kind === 'pause-temporal' || f.kind === 'pause-postgres') {
     ctx.setPaused(pid);
     signalGroup(pid, 'SIGSTOP');
     await sleep(ctx.pauseMs);
@@ -298,6 +320,24 @@ async function injectFault(
   await sleep(f.downMs);
   // Restart through the component's own start: same ports, same data directory (Temporal's SQLite file).
   await component.start((line) => ctx.log(`  ${line}`));
+}
+
+/**
+ * The Kafka node to kill: the only one on the dev stack; in a cluster, the leader of payments.initiated's partition 0,
+ * so leadership has to move while the bridges consume and the workers publish.
+ */
+async function kafkaNodeToKill(ctx: { stack: ThrowawayStack; kafka: Kafka; log: (line: string) => void }): Promise<string> {
+  if (ctx.stack.stack.component('kafka')) return 'kafka';
+  const admin = ctx.kafka.admin();
+  await admin.connect();
+  try {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [TOPICS.paymentsInitiated] });
+    const leader = topics[0]?.partitions.find((p) => p.partitionId === 0)?.leader ?? 1;
+    ctx.log(`  killing kafka-${leader} (leader of ${TOPICS.paymentsInitiated}/0)`);
+    return `kafka-${leader}`;
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /**
@@ -465,7 +505,7 @@ function printSummary(
   s: { options: ChaosOptions; faults: FaultRecord[]; report: InvariantReport; valid: number; poison: number; labels: number; streamSeconds: number; drainSeconds: number; drained: boolean; totalSeconds: number; exits: string },
 ): void {
   say('\nfaults injected');
-  say(table(s.faults.map((f) => ({ kind: f.kind, 'at event': f.atEvent, 'at (s)': f.startedAtS?.toFixed(0), 'recovered (s)': f.recoveredAtS?.toFixed(0), 'down (ms)': f.kind === 'pause-temporal' ? s.options.pauseSeconds * 1000 : f.kind === 'reject-notifications' ? REJECT_NOTIFICATIONS_MS : f.downMs, error: f.error }))));
+  say(table(s.faults.map((f) => ({ kind: f.kind, 'at event': f.atEvent, 'at (s)': f.startedAtS?.toFixed(0), 'recovered (s)': f.recoveredAtS?.toFixed(0), 'down (ms)': f.kind === 'pause-temporal' || f.kind === 'pause-postgres' ? s.options.pauseSeconds * 1000 : f.kind === 'reject-notifications' ? REJECT_NOTIFICATIONS_MS : f.downMs, error: f.error }))));
   say('\ninvariants');
   say(table(s.report.checks.map((c) => ({ check: c.name, result: c.info ? 'info' : c.ok ? 'ok' : 'FAILED', detail: c.detail }))));
   say('\nsummary');

@@ -2,7 +2,16 @@
 // bursts are, which payments get a label, when each fault fires). Same seed → same plan, so a failing run can be
 // replayed with the command it prints.
 
-export const FAULT_KINDS = ['worker', 'bridge', 'temporal', 'kafka', 'postgres', 'pause-temporal', 'reject-notifications'] as const;
+export const FAULT_KINDS = ['worker', 'bridge', 'temporal', 'kafka', 'postgres', 'pause-temporal', 'pause-postgres', 'reject-notifications'] as const;
+
+/** `mainspring chaos` on the dev stack: kill -9 of every moving part, Temporal paused, notifications refused. */
+export const CHAOS_DEFAULT_FAULTS: readonly FaultKind[] = ['worker', 'bridge', 'temporal', 'kafka', 'postgres', 'pause-temporal', 'reject-notifications'];
+
+/**
+ * `mainspring rehearse` on the production topology: kill -9 of one of three Kafka brokers (partition leaders move),
+ * the Temporal server restarted, one of two workers and one of two bridges killed, PostgreSQL paused.
+ */
+export const REHEARSAL_DEFAULT_FAULTS: readonly FaultKind[] = ['kafka', 'temporal', 'worker', 'bridge', 'pause-postgres'];
 
 /**
  * How long `reject-notifications` makes PostgreSQL refuse fraud-case notifications: longer than the saga's effect
@@ -12,7 +21,7 @@ export const FAULT_KINDS = ['worker', 'bridge', 'temporal', 'kafka', 'postgres',
 export const REJECT_NOTIFICATIONS_MS = 30_000;
 
 /** Faults that last long (their own duration, not downMs): one of each per run. */
-const LONG_FAULTS: readonly FaultKind[] = ['pause-temporal', 'reject-notifications'];
+const LONG_FAULTS: readonly FaultKind[] = ['pause-temporal', 'pause-postgres', 'reject-notifications'];
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export const POISON_KINDS = ['not-json', 'envelope-invalid', 'unknown-type', 'unknown-version', 'contract-violation', 'route-mismatch', 'missing-key', 'too-large'] as const;

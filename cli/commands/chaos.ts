@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { projectRoot } from '../../src/config/project-root';
-import { FAULT_KINDS, parseFaultKinds, type FaultKind } from '../chaos/schedule';
+import { CHAOS_DEFAULT_FAULTS, FAULT_KINDS, parseFaultKinds, type FaultKind } from '../chaos/schedule';
 import { positiveInt, positiveNumber } from '../options';
 import { DEFAULT_MODEL_NAME } from './models';
 
@@ -42,7 +42,7 @@ export function registerChaosCommand(program: Command): void {
     .option('--seed <n>', 'seed of the stream and the fault schedule (default: random, printed)', positiveInt('--seed'))
     .option('--events <n>', 'events to produce (default 3000; 600 with --short)', positiveInt('--events', 1_000_000))
     .option('--poison-share <fraction>', 'share of poison events (bad JSON, contract violations, unknown types, …)', share, 0.03)
-    .option('--faults <kinds>', `comma-separated fault kinds (${FAULT_KINDS.join(',')})`, faultList, [...FAULT_KINDS])
+    .option('--faults <kinds>', `comma-separated fault kinds (${FAULT_KINDS.join(',')}; default ${CHAOS_DEFAULT_FAULTS.join(',')})`, faultList, [...CHAOS_DEFAULT_FAULTS])
     .option('--pause-seconds <n>', 'how long Temporal stays SIGSTOPped (default 60; 10 with --short)', positiveInt('--pause-seconds', 3600))
     .option('--rate <perSecond>', 'events produced per second (default 12; 8 with --short)', positiveNumber('--rate'))
     .option('--short', 'CI variant: ~600 events, one fault of each kind, 10 s pause')
