@@ -50,4 +50,11 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ TEMPORAL_TLS_CERT: '/c.pem' })).toThrow(/TEMPORAL_TLS_KEY/);
     expect(() => loadConfig({ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u' })).toThrow(/KAFKA_SASL_PASSWORD/);
   });
+  it('reads the topic layout setup creates, and refuses a min.insync.replicas above the replication factor', () => {
+    const config = loadConfig({ KAFKA_REPLICATION_FACTOR: '3', KAFKA_MIN_INSYNC_REPLICAS: '2', TEMPORAL_NAMESPACE_RETENTION_DAYS: '30' });
+    expect(config.kafka).toMatchObject({ replicationFactor: 3, minInsyncReplicas: 2 });
+    expect(config.temporal.retentionDays).toBe(30);
+    expect(loadConfig({}).kafka.replicationFactor).toBeUndefined();
+    expect(() => loadConfig({ KAFKA_REPLICATION_FACTOR: '1', KAFKA_MIN_INSYNC_REPLICAS: '2' })).toThrow(/KAFKA_MIN_INSYNC_REPLICAS=2 is more than KAFKA_REPLICATION_FACTOR=1/);
+  });
 });

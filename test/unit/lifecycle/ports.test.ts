@@ -24,4 +24,11 @@ describe('port checks', () => {
       blocker.close();
     }
   });
+  it('finds a free port below a limit (PostgreSQL stores the Temporal server\'s membership ports as smallint)', async () => {
+    for (let i = 0; i < 5; i++) {
+      const port = await findFreePort({ below: 32_768 });
+      expect(port).toBeLessThan(32_768);
+      expect(port).toBeGreaterThan(0);
+    }
+  });
 });
