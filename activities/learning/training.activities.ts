@@ -18,7 +18,8 @@ import type {
   TrainChallengerInput,
   TrainChallengerResult,
 } from '../../workflows/learning/types';
-import { beat, invalid, parseTime, permanentFast, toQualityMetrics, type LearningActivityDeps } from './shared';
+import { beat } from '../activity-context';
+import { invalid, parseTime, permanentFast, toQualityMetrics, type LearningActivityDeps } from './shared';
 
 const cycleSource = (cycleId: string): string => `learning-loop:${cycleId}`;
 
