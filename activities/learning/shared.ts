@@ -9,7 +9,7 @@ import type { ModelMetrics } from '../../src/model/metrics';
 import { getAliases } from '../../src/model/registry';
 import type { ScoringSession } from '../../src/model/runtime';
 import type { Logger } from '../../src/observability/logger';
-import type { ChampionInfo, QualityMetrics } from '../../workflows/learning/types';
+import type { ChampionInfo, QualityMetrics } from '../../schemas/learning';
 import type { PermanentFailureCode } from '../../schemas/failures';
 import { failPermanentFast } from '../shared';
 

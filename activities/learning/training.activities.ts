@@ -9,15 +9,8 @@ import { exportOnnx } from '../../src/model/onnx-export';
 import { getVersion, listVersions, nextVersion, registerVersion, type ModelLineage } from '../../src/model/registry';
 import { createOrtSession } from '../../src/model/runtime';
 import { KEY_SPLIT_HASH } from '../../src/model/split';
-import type {
-  ComparePairedInput,
-  EvaluateHoldoutInput,
-  EvaluateHoldoutResult,
-  PairedComparison,
-  QualityMetrics,
-  TrainChallengerInput,
-  TrainChallengerResult,
-} from '../../workflows/learning/types';
+import type { PairedComparison, QualityMetrics } from '../../schemas/learning';
+import type { ComparePairedInput, EvaluateHoldoutInput, EvaluateHoldoutResult, TrainChallengerInput, TrainChallengerResult } from '../../schemas/learning-activities';
 import { beat } from '../activity-context';
 import { invalid, parseTime, permanentFast, toQualityMetrics, type LearningActivityDeps } from './shared';
 

@@ -4,6 +4,7 @@
 
 import { z } from 'zod';
 import type { QualityMetricName } from '../../schemas/learning';
+import type { TrainingConfig } from '../../schemas/learning-activities';
 import { parseDurationMs, type DurationInput } from './duration';
 
 export type { QualityMetricName };
@@ -107,15 +108,7 @@ export interface LearningLoopConfigInput {
 export interface LearningLoopConfig {
   triggers: { volumeLabels: number; maxChampionAgeMs: number | null; cooldownMs: number };
   drift: { checkIntervalMs: number | null; windowMs: number; minRows: number };
-  training: {
-    lookbackMs: number | null;
-    maxRows: number;
-    minRows: number;
-    minPositives: number;
-    holdoutFraction: number;
-    l2: number;
-    classWeight: 'none' | 'balanced';
-  };
+  training: TrainingConfig;
   gate: {
     metric: QualityMetricName;
     minImprovement: number;
