@@ -6,7 +6,7 @@
 // model version (rows in replay_decision) or rebuilds the feature log. Every write is an upsert keyed by the replay
 // id and the event's Kafka coordinates, so a chunk that runs again overwrites its own rows; the report is computed
 // from those rows, never from counters that a retried chunk could inflate.
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import { inArray, sql } from 'drizzle-orm';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { PaymentInitiatedV1 } from '../schemas';
@@ -30,6 +30,7 @@ import type {
   ReplayChunkInput,
   ReplayChunkResult,
 } from '../schemas/replay';
+import { activitySignal, beat } from './activity-context';
 import { enrichmentFeatures } from './enrichment.activities';
 import { loadPointInTimeData } from './replay/point-in-time-data';
 import { createReplayReportActivity, LIST_LIMIT } from './replay/report';
@@ -54,29 +55,12 @@ function invalid(message: string): ApplicationFailure {
   return ApplicationFailure.create({ message, type: REPLAY_INPUT_INVALID, nonRetryable: true });
 }
 
-/** The activity's cancellation signal (worker shutdown, cancel request); none outside an activity. */
-function activitySignal(): AbortSignal | undefined {
-  try {
-    return Context.current().cancellationSignal;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * A plain (retryable) error, not a CancelledFailure: the job did not ask for the cancel, its worker is going away, so
  * the chunk must run again elsewhere from its start offset.
  */
 function stopIfInterrupted(signal: AbortSignal | undefined, where: string): void {
   if (signal?.aborted) throw new Error(`replay chunk interrupted ${where} (${String(signal.reason ?? 'cancelled')}); it runs again from its start offset`);
-}
-
-function beat(details?: unknown): void {
-  try {
-    Context.current().heartbeat(details);
-  } catch {
-    // not inside an activity (direct calls from scripts and tests)
-  }
 }
 
 interface Parsed {

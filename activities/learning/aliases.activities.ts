@@ -2,7 +2,8 @@
 // version, previous := old champion, approver in the alias history) and the watch's automatic rollback. Each is a
 // no-op when the registry is already in the requested state, so a retry changes nothing.
 import { promote, rollback, setAlias } from '../../src/model/registry';
-import type { AliasMove, ChampionInfo, PromoteInput, PromoteResult, RollbackInput, SetShadowInput } from '../../workflows/learning/types';
+import type { ChampionInfo } from '../../schemas/learning';
+import type { AliasMove, PromoteInput, PromoteResult, RollbackInput, SetShadowInput } from '../../schemas/learning-activities';
 import { createChampionReader, invalid, permanentFast, type LearningActivityDeps } from './shared';
 
 export function createAliasActivities(deps: LearningActivityDeps) {

@@ -2,7 +2,7 @@
 // statistics on the compute thread, the report stored in the registry.
 import { getReferenceProfile, recordDriftReport } from '../../src/model/registry';
 import { createInlineLearningCompute } from '../../src/model/learning-compute';
-import type { CheckDriftInput, CheckDriftResult } from '../../workflows/learning/types';
+import type { CheckDriftInput, CheckDriftResult } from '../../schemas/learning-activities';
 import { createChampionReader, parseTime, type LearningActivityDeps } from './shared';
 
 export function createDriftActivities(deps: LearningActivityDeps) {

@@ -1,7 +1,8 @@
 // Label activities: payments.labeled events upserted one per payment (newest labeledAt wins), counted once.
 import { sql } from 'drizzle-orm';
 import { label as labelTable } from '../../src/db/schema/payments';
-import type { LabelInput, RecordLabelsInput, RecordLabelsResult } from '../../workflows/learning/types';
+import type { LabelInput } from '../../schemas/learning';
+import type { RecordLabelsInput, RecordLabelsResult } from '../../schemas/learning-activities';
 import { invalid, parseTime, type LearningActivityDeps } from './shared';
 
 export function createLabelActivities(deps: LearningActivityDeps) {

@@ -3,7 +3,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../src/db/client';
 import { approval as approvalTable, learningCycle, learningTrigger } from '../../src/db/schema/learning';
-import type { LearningRecord, PersistRecordsInput } from '../../workflows/learning/types';
+import type { LearningRecord, PersistRecordsInput } from '../../schemas/learning-activities';
 import type { LearningActivityDeps } from './shared';
 
 export function createRecordActivities(deps: LearningActivityDeps) {

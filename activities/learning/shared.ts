@@ -1,6 +1,6 @@
-// What the learning activities share: their dependencies, the errors they never retry, heartbeats, metric summaries
+// What the learning activities share: their dependencies, the errors they never retry, metric summaries
 // and the champion lookup. The activities themselves live by concern next to this file.
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../src/db/client';
 import { modelVersion } from '../../src/db/schema/models';
@@ -9,7 +9,7 @@ import type { ModelMetrics } from '../../src/model/metrics';
 import { getAliases } from '../../src/model/registry';
 import type { ScoringSession } from '../../src/model/runtime';
 import type { Logger } from '../../src/observability/logger';
-import type { ChampionInfo, QualityMetrics } from '../../workflows/learning/types';
+import type { ChampionInfo, QualityMetrics } from '../../schemas/learning';
 import type { PermanentFailureCode } from '../../schemas/failures';
 import { failPermanentFast } from '../shared';
 
@@ -38,15 +38,6 @@ export function permanentFast<T>(fn: () => Promise<T>): Promise<T> {
 
 export function invalid(message: string): ApplicationFailure {
   return ApplicationFailure.create({ message, type: 'LearningInputInvalid' satisfies PermanentFailureCode, nonRetryable: true });
-}
-
-/** Heartbeats when running as an activity; a no-op when called directly (tests, scripts). */
-export function beat(details?: unknown): void {
-  try {
-    Context.current().heartbeat(details);
-  } catch {
-    // not inside an activity
-  }
 }
 
 const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);

@@ -9,16 +9,10 @@ import { exportOnnx } from '../../src/model/onnx-export';
 import { getVersion, listVersions, nextVersion, registerVersion, type ModelLineage } from '../../src/model/registry';
 import { createOrtSession } from '../../src/model/runtime';
 import { KEY_SPLIT_HASH } from '../../src/model/split';
-import type {
-  ComparePairedInput,
-  EvaluateHoldoutInput,
-  EvaluateHoldoutResult,
-  PairedComparison,
-  QualityMetrics,
-  TrainChallengerInput,
-  TrainChallengerResult,
-} from '../../workflows/learning/types';
-import { beat, invalid, parseTime, permanentFast, toQualityMetrics, type LearningActivityDeps } from './shared';
+import type { PairedComparison, QualityMetrics } from '../../schemas/learning';
+import type { ComparePairedInput, EvaluateHoldoutInput, EvaluateHoldoutResult, TrainChallengerInput, TrainChallengerResult } from '../../schemas/learning-activities';
+import { beat } from '../activity-context';
+import { invalid, parseTime, permanentFast, toQualityMetrics, type LearningActivityDeps } from './shared';
 
 const cycleSource = (cycleId: string): string => `learning-loop:${cycleId}`;
 

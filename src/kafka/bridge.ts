@@ -6,7 +6,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { MainspringEvent } from '../../schemas';
 import type { Logger } from '../observability/logger';
 import { inConsumerSpan, markActiveSpan, SPAN_ATTRIBUTES } from '../observability/trace-context';
-import type { BridgedEvent, KafkaCoordinates } from '../../schemas/bridged-event';
+import type { KafkaCoordinates } from '../../schemas/bridged-event';
 import { classifyStartFailure, describeError } from '../temporal/errors';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { Backoff } from './backoff';
@@ -14,7 +14,7 @@ import { decodeRecord } from './cloudevents-binding';
 import { sendToDlq } from './dlq';
 import { KeyedScheduler } from './keyed-scheduler';
 import { OffsetTracker } from './offset-tracker';
-import type { Route, SignalWithStartRoute, StartRoute } from './routes';
+import type { AnyBridgedEvent, Route, SignalWithStartRoute, StartRoute } from './routes';
 
 export interface BridgeOptions {
   groupId: string;
@@ -187,7 +187,7 @@ export class Bridge {
         continue;
       }
       const event = refused.event;
-      const bridged: BridgedEvent<unknown> = { envelope: { ...event.envelope, data: event.data }, kafka: coords };
+      const bridged: AnyBridgedEvent = { envelope: { ...event.envelope, data: event.data }, kafka: coords };
       if (route.mode === 'start') {
         tasks.push({ key: message.key!.toString(), offsets: [message.offset], run: (ctx) => this.startWorkflow(ctx, route, event, bridged, message) });
       } else {
@@ -239,7 +239,7 @@ export class Bridge {
     };
   }
 
-  private startWorkflow(ctx: BatchContext, route: StartRoute, event: MainspringEvent, input: BridgedEvent<unknown>, message: KafkaMessage): Promise<void> {
+  private startWorkflow(ctx: BatchContext, route: StartRoute, event: MainspringEvent, input: AnyBridgedEvent, message: KafkaMessage): Promise<void> {
     const workflowId = route.workflowId(event);
     const searchAttributes: SearchAttributePair[] = [
       { key: SEARCH_ATTRIBUTES.CorrelationId, value: event.envelope.correlationid },
@@ -371,7 +371,7 @@ export const DLQ_VALUE_OMITTED_HEADER = 'mainspring-value-omitted-bytes';
 
 /** Events of one entity in one batch, delivered as one signal. */
 interface SignalGroup {
-  events: Array<BridgedEvent<unknown>>;
+  events: AnyBridgedEvent[];
   messages: KafkaMessage[];
   first: MainspringEvent;
 }

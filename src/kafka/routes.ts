@@ -31,6 +31,13 @@ export interface SignalWithStartRoute<K extends EventType = EventType> extends R
 
 export type Route = StartRoute | SignalWithStartRoute;
 
+/**
+ * A bridged event as the bridge handles it across routes: the data is one of the latest contract types (the record's
+ * type equals its route's `eventType`, checked when the record is read); `startRoute` and `EventBatchSignal` tie the
+ * type of one route to its workflow at compile time.
+ */
+export type AnyBridgedEvent = BridgedEvent<LatestEventData[EventType]>;
+
 /** A workflow function that can take the bridged event of type K as its input. */
 type StartableBy<K extends EventType> = (input: BridgedEvent<LatestEventData[K]>) => Promise<unknown>;
 

@@ -29,6 +29,7 @@ import type { LearningActivities } from '../../activities/learning.activities';
 import { LEARNING_FAILURES, LEARNING_PHASE_SEARCH_ATTRIBUTE, PROMOTION_DECISIONS, type PromotionDecisionResult } from '../learning-loop/learning-loop.messages';
 import { STORE } from '../learning/activity-profiles';
 import { prependBounded } from '../learning/bounded';
+import { enqueueRecord } from '../learning/outbox';
 import { checkPromotionDecision, type PromotionDecisionRequest, type RequestRejection } from '../learning/requests';
 import { MAX_REFUSED_KEPT } from '../learning/state';
 import type { ChampionInfo, DriftFinding, LearningPhase, LearningRecord, RefusedRequest } from '../learning/types';
@@ -73,13 +74,7 @@ export async function learningCycle(input: LearningCycleInput): Promise<Learning
   const awaitingVersion = (): string | null => (approval.awaiting && !approval.decision && !approval.expiredBy ? approval.awaiting.version : null);
 
   function enqueue(record: LearningRecord): void {
-    // Records are full snapshots: an unsent snapshot of the same cycle / approval already carries the latest state.
-    const same = outbox.some(
-      (r) =>
-        (r.type === 'cycle' && record.type === 'cycle' && r.cycle.id === record.cycle.id) ||
-        (r.type === 'approval' && record.type === 'approval' && r.approval.requestId === record.approval.requestId),
-    );
-    if (!same) outbox.push(record);
+    enqueueRecord(outbox, record);
     progressDirty = true;
   }
 

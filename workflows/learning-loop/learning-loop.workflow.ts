@@ -38,6 +38,7 @@ import {
 } from './learning-loop.messages';
 import { STORE } from '../learning/activity-profiles';
 import { prependBounded } from '../learning/bounded';
+import { enqueueRecord } from '../learning/outbox';
 import { LEARNING_PATCHES } from '../learning/patches';
 import { resolveLearningConfig } from '../learning/config';
 import { checkConfigChange } from '../learning/requests';
@@ -126,13 +127,7 @@ export async function learningLoop(input: LearningLoopInput): Promise<never> {
 
   // ---- recording ------------------------------------------------------------------------------------------------
   function enqueue(record: LearningRecord): void {
-    // Records are full snapshots: an unsent snapshot of the same cycle / approval already carries the latest state.
-    const same = outbox.some(
-      (r) =>
-        (r.type === 'cycle' && record.type === 'cycle' && r.cycle.id === record.cycle.id) ||
-        (r.type === 'approval' && record.type === 'approval' && r.approval.requestId === record.approval.requestId),
-    );
-    if (!same) outbox.push(record);
+    enqueueRecord(outbox, record);
   }
 
   function saveCycle(): void {

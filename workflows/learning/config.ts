@@ -1,13 +1,17 @@
 // Per-model configuration of the learning loop: what callers may pass (every field optional, durations as "7d" or
-// milliseconds) and the resolved form the workflow runs on (every field set, durations in milliseconds). Pure.
+// milliseconds) and the resolved form the workflow runs on (every field set, durations in milliseconds). Pure: it
+// runs inside the workflow (start, and the updateConfig validator and handler), so zod is part of the workflow bundle.
 
+import { z } from 'zod';
 import type { QualityMetricName } from '../../schemas/learning';
+import type { TrainingConfig } from '../../schemas/learning-activities';
 import { parseDurationMs, type DurationInput } from './duration';
 
 export type { QualityMetricName };
 
 /** Quality measure compared between models. rocAuc / prAuc: higher is better; logLoss / brier: lower is better. */
-export const QUALITY_METRICS: readonly QualityMetricName[] = ['prAuc', 'rocAuc', 'logLoss', 'brier'];
+const QUALITY_METRIC_NAMES = ['prAuc', 'rocAuc', 'logLoss', 'brier'] as const satisfies readonly QualityMetricName[];
+export const QUALITY_METRICS: readonly QualityMetricName[] = QUALITY_METRIC_NAMES;
 
 export interface LearningLoopConfigInput {
   triggers?: {
@@ -104,15 +108,7 @@ export interface LearningLoopConfigInput {
 export interface LearningLoopConfig {
   triggers: { volumeLabels: number; maxChampionAgeMs: number | null; cooldownMs: number };
   drift: { checkIntervalMs: number | null; windowMs: number; minRows: number };
-  training: {
-    lookbackMs: number | null;
-    maxRows: number;
-    minRows: number;
-    minPositives: number;
-    holdoutFraction: number;
-    l2: number;
-    classWeight: 'none' | 'balanced';
-  };
+  training: TrainingConfig;
   gate: {
     metric: QualityMetricName;
     minImprovement: number;
@@ -161,164 +157,215 @@ export class LearningConfigError extends Error {
   }
 }
 
-type Problems = string[];
-
-function duration(problems: Problems, path: string, value: DurationInput | undefined, fallback: number, min = 0): number {
-  if (value === undefined) return fallback;
-  const ms = parseDurationMs(value);
-  if (ms === undefined) {
-    problems.push(`${path} must be a duration such as "6h" or a number of milliseconds, got ${JSON.stringify(value)}`);
-    return fallback;
-  }
-  if (ms < min) {
-    problems.push(`${path} must be at least ${min} ms, got ${ms}`);
-    return fallback;
-  }
-  return ms;
-}
-
-function optionalDuration(problems: Problems, path: string, value: DurationInput | null | undefined, fallback: number | null, min = 0): number | null {
-  if (value === null) return null;
-  if (value === undefined) return fallback;
-  return duration(problems, path, value, fallback ?? 0, min);
-}
-
-function int(problems: Problems, path: string, value: number | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
-    problems.push(`${path} must be a whole number ${range}, got ${JSON.stringify(value)}`);
-    return fallback;
-  }
-  return value;
-}
-
-function num(problems: Problems, path: string, value: number | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    problems.push(`${path} must be a number from ${min} to ${max}, got ${JSON.stringify(value)}`);
-    return fallback;
-  }
-  return value;
-}
-
-function optionalNum(problems: Problems, path: string, value: number | null | undefined, fallback: number | null, min: number, max: number): number | null {
-  if (value === null) return null;
-  if (value === undefined) return fallback;
-  return num(problems, path, value, fallback ?? 0, min, max);
-}
-
-function metric(problems: Problems, path: string, value: QualityMetricName | undefined, fallback: QualityMetricName): QualityMetricName {
-  if (value === undefined) return fallback;
-  if (!QUALITY_METRICS.includes(value)) {
-    problems.push(`${path} must be one of ${QUALITY_METRICS.join(', ')}, got ${JSON.stringify(value)}`);
-    return fallback;
-  }
-  return value;
-}
-
 /** Normalized identity for allow-list comparisons. */
 export function normalizeIdentity(identity: string): string {
   return identity.trim().toLowerCase();
 }
 
-function approvers(problems: Problems, value: string[] | undefined, fallback: string[]): string[] {
-  if (value === undefined) return fallback;
-  if (!Array.isArray(value) || value.some((a) => typeof a !== 'string' || a.trim() === '' || a.length > 128)) {
-    problems.push('approval.approvers must be a list of non-empty identities (at most 128 characters each)');
-    return fallback;
-  }
-  return [...new Set(value.map(normalizeIdentity))];
+// ---- the input schema -------------------------------------------------------------------------------------------
+// Every field is optional (absent = keep the base value); a nullable field takes null to disable. The parsed form
+// keeps the input's names with durations in milliseconds. Messages name the field, the rule and the value given.
+// Accept/reject decisions are the hand-written validator's, which running loops have seen: unknown keys are ignored,
+// and a section that is not an object (e.g. `"triggers": 5`) counts as absent.
+
+type Issue = { input?: unknown };
+const got = (iss: Issue): string => JSON.stringify(iss.input);
+/** One message for every way a value can fail (wrong type, not whole, out of range): `must be <rule>, got <value>`. */
+const mustBe = (rule: string) => (iss: Issue) => (iss.input === undefined ? `is required: ${rule}` : `must be ${rule}, got ${got(iss)}`);
+
+function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER) {
+  const error = mustBe(`a whole number ${max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`}`);
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
 }
 
-function backfillGate(problems: Problems, value: LearningLoopConfigInput['backfillGate'], fallback: BackfillGateConfig | null): BackfillGateConfig | null {
-  if (value === null) return null;
-  if (value === undefined) return fallback;
-  if (typeof value !== 'object' || Array.isArray(value)) {
-    problems.push('backfillGate must be an object such as { hours: 24, maxAucDrop: 0.02 } or null');
-    return fallback;
+/** A finite number within [min, max]. */
+function number(min: number, max: number) {
+  const error = mustBe(`a number from ${min} to ${max}`);
+  return z.number({ error }).min(min, { error }).max(max, { error });
+}
+
+/** A duration ("6h", "1d 12h", a number of milliseconds), parsed to milliseconds, at least `min` ms. */
+function duration(min = 0) {
+  const error = mustBe('a duration such as "6h" or a number of milliseconds');
+  return z
+    .union([z.number(), z.string()], { error })
+    .transform((value, ctx) => {
+      const ms = parseDurationMs(value);
+      if (ms === undefined) ctx.issues.push({ code: 'custom', message: error({ input: value }), input: value });
+      return ms ?? z.NEVER;
+    })
+    .pipe(z.number().min(min, { error: (iss) => `must be at least ${min} ms, got ${got(iss)}` }));
+}
+
+const metric = z.enum(QUALITY_METRIC_NAMES, { error: (iss) => `must be one of ${QUALITY_METRICS.join(', ')}, got ${got(iss)}` });
+
+/** Who may approve: trimmed, lower-cased, without repeats. A bad entry is named at the list (see `problemsOf`). */
+const identities = (() => {
+  const error = 'must be a list of non-empty identities (at most 128 characters each)';
+  const identity = z.string({ error }).max(128, { error }).refine((a) => a.trim() !== '', { error });
+  return z.array(identity, { error }).transform((list) => [...new Set(list.map(normalizeIdentity))]);
+})();
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** An optional section of plain fields; anything but an object counts as absent (see above). */
+const section = <Shape extends z.ZodRawShape>(shape: Shape) =>
+  z.preprocess((v) => (isRecord(v) ? v : undefined), z.object(shape).partial().optional());
+
+const configInputSchema = z.preprocess(
+  (v) => v ?? {},
+  z.object(
+    {
+      triggers: section({ volumeLabels: wholeNumber(0), maxChampionAge: duration(MIN_INTERVAL_MS).nullable(), cooldown: duration() }),
+      drift: section({ checkInterval: duration(MIN_INTERVAL_MS).nullable(), window: duration(MIN_INTERVAL_MS), minRows: wholeNumber(1) }),
+      training: section({
+        lookback: duration(MIN_INTERVAL_MS).nullable(),
+        maxRows: wholeNumber(10, 5_000_000),
+        minRows: wholeNumber(10),
+        minPositives: wholeNumber(1),
+        holdoutFraction: number(0.01, 0.9),
+        l2: number(0, 1e3),
+        classWeight: z.enum(['none', 'balanced'], { error: (iss) => `must be "none" or "balanced", got ${got(iss)}` }),
+      }),
+      gate: section({
+        metric,
+        minImprovement: number(-1, 1),
+        maxLogLossIncrease: number(0, 100).nullable(),
+        minHoldoutRows: wholeNumber(1),
+        minHoldoutPositives: wholeNumber(1),
+        minMetric: number(0, 100).nullable(),
+      }),
+      shadow: section({
+        minLabeledSamples: wholeNumber(1),
+        maxDuration: duration(MIN_INTERVAL_MS),
+        pollInterval: duration(MIN_INTERVAL_MS),
+        metric,
+        maxDegradation: number(0, 100),
+      }),
+      approval: section({ approvers: identities, deadline: duration(MIN_INTERVAL_MS) }),
+      watch: section({
+        duration: duration(),
+        checkInterval: duration(MIN_INTERVAL_MS),
+        minLabeledSamples: wholeNumber(1),
+        metric,
+        maxRegression: number(0, 100),
+      }),
+      backfillGate: z
+        .object(
+          {
+            hours: number(0.01, 24 * 90),
+            maxAucDrop: number(0, 1).optional(),
+            minLabeled: wholeNumber(1).optional(),
+            topic: z
+              .string({ error: 'must be a topic name' })
+              .refine((t) => t.trim() !== '', { error: 'must be a topic name' })
+              .transform((t) => t.trim())
+              .optional(),
+          },
+          { error: 'must be an object such as { hours: 24, maxAucDrop: 0.02 } or null' },
+        )
+        .nullable()
+        .optional(),
+      continueAsNew: section({ afterCycles: wholeNumber(1, 1000), maxHistoryEvents: wholeNumber(100, 50_000) }),
+    },
+    { error: 'must be an object' },
+  ),
+);
+
+type ParsedConfigInput = z.output<typeof configInputSchema>;
+
+/** `field must be …, got …` per invalid field (the first problem of a field; a list's entries are named at the list). */
+function problemsOf(error: z.ZodError): string[] {
+  const problems = new Map<string, string>();
+  for (const issue of error.issues) {
+    const path = issue.path.filter((key) => typeof key === 'string').join('.') || 'config';
+    if (!problems.has(path)) problems.set(path, `${path} ${issue.message}`);
   }
-  if (value.topic !== undefined && (typeof value.topic !== 'string' || value.topic.trim() === '')) problems.push('backfillGate.topic must be a topic name');
+  return [...problems.values()];
+}
+
+/** The given value, or the base's when the field was left out (null is a value: it disables). */
+const or = <T>(value: T | undefined, base: T): T => (value === undefined ? base : value);
+
+function layer(i: ParsedConfigInput, base: LearningLoopConfig): LearningLoopConfig {
+  const { triggers: t = {}, drift: d = {}, training: tr = {}, gate: g = {}, shadow: sh = {}, approval: a = {}, watch: w = {}, continueAsNew: can = {} } = i;
+  const bg = i.backfillGate;
   return {
-    hours: num(problems, 'backfillGate.hours', value.hours ?? Number.NaN, fallback?.hours ?? 24, 0.01, 24 * 90),
-    maxAucDrop: num(problems, 'backfillGate.maxAucDrop', value.maxAucDrop, fallback?.maxAucDrop ?? 0.02, 0, 1),
-    minLabeled: int(problems, 'backfillGate.minLabeled', value.minLabeled, fallback?.minLabeled ?? 50, 1),
-    topic: typeof value.topic === 'string' && value.topic.trim() !== '' ? value.topic.trim() : (fallback?.topic ?? 'payments.initiated'),
+    triggers: {
+      volumeLabels: or(t.volumeLabels, base.triggers.volumeLabels),
+      maxChampionAgeMs: or(t.maxChampionAge, base.triggers.maxChampionAgeMs),
+      cooldownMs: or(t.cooldown, base.triggers.cooldownMs),
+    },
+    drift: {
+      checkIntervalMs: or(d.checkInterval, base.drift.checkIntervalMs),
+      windowMs: or(d.window, base.drift.windowMs),
+      minRows: or(d.minRows, base.drift.minRows),
+    },
+    training: {
+      lookbackMs: or(tr.lookback, base.training.lookbackMs),
+      maxRows: or(tr.maxRows, base.training.maxRows),
+      minRows: or(tr.minRows, base.training.minRows),
+      minPositives: or(tr.minPositives, base.training.minPositives),
+      holdoutFraction: or(tr.holdoutFraction, base.training.holdoutFraction),
+      l2: or(tr.l2, base.training.l2),
+      classWeight: or(tr.classWeight, base.training.classWeight),
+    },
+    gate: {
+      metric: or(g.metric, base.gate.metric),
+      minImprovement: or(g.minImprovement, base.gate.minImprovement),
+      maxLogLossIncrease: or(g.maxLogLossIncrease, base.gate.maxLogLossIncrease),
+      minHoldoutRows: or(g.minHoldoutRows, base.gate.minHoldoutRows),
+      minHoldoutPositives: or(g.minHoldoutPositives, base.gate.minHoldoutPositives),
+      // An AUC floor makes no sense for a loss: a newly chosen loss metric drops the floor unless one is given.
+      minMetric: g.minMetric === undefined && g.metric !== undefined && isLowerBetter(g.metric) ? null : or(g.minMetric, base.gate.minMetric),
+    },
+    shadow: {
+      minLabeledSamples: or(sh.minLabeledSamples, base.shadow.minLabeledSamples),
+      maxDurationMs: or(sh.maxDuration, base.shadow.maxDurationMs),
+      pollIntervalMs: or(sh.pollInterval, base.shadow.pollIntervalMs),
+      metric: or(sh.metric, base.shadow.metric),
+      maxDegradation: or(sh.maxDegradation, base.shadow.maxDegradation),
+    },
+    approval: { approvers: or(a.approvers, base.approval.approvers), deadlineMs: or(a.deadline, base.approval.deadlineMs) },
+    watch: {
+      durationMs: or(w.duration, base.watch.durationMs),
+      checkIntervalMs: or(w.checkInterval, base.watch.checkIntervalMs),
+      minLabeledSamples: or(w.minLabeledSamples, base.watch.minLabeledSamples),
+      metric: or(w.metric, base.watch.metric),
+      maxRegression: or(w.maxRegression, base.watch.maxRegression),
+    },
+    // A given gate is layered over the running one (or the gate defaults); null switches it off.
+    backfillGate:
+      bg === undefined
+        ? (base.backfillGate ?? null)
+        : bg && {
+            hours: bg.hours,
+            maxAucDrop: bg.maxAucDrop ?? base.backfillGate?.maxAucDrop ?? 0.02,
+            minLabeled: bg.minLabeled ?? base.backfillGate?.minLabeled ?? 50,
+            topic: bg.topic ?? base.backfillGate?.topic ?? 'payments.initiated',
+          },
+    continueAsNew: {
+      afterCycles: or(can.afterCycles, base.continueAsNew.afterCycles),
+      maxHistoryEvents: or(can.maxHistoryEvents, base.continueAsNew.maxHistoryEvents),
+    },
   };
 }
 
 /**
  * Layers `input` over `base` (the defaults, or the running configuration for a change) and checks every value.
- * Returns the problems instead of throwing, so validators can answer with all of them at once.
+ * Returns the problems instead of throwing, so validators can answer with all of them at once; with problems, the
+ * config returned is `base`.
  */
 export function resolveLearningConfig(
   input: LearningLoopConfigInput | undefined,
   base: LearningLoopConfig = DEFAULT_LEARNING_CONFIG,
 ): { config: LearningLoopConfig; problems: string[] } {
-  const p: Problems = [];
-  const i = input ?? {};
-  if (typeof i !== 'object' || i === null || Array.isArray(i)) return { config: base, problems: ['config must be an object'] };
-  const gateMetric = metric(p, 'gate.metric', i.gate?.metric, base.gate.metric);
-  const config: LearningLoopConfig = {
-    triggers: {
-      volumeLabels: int(p, 'triggers.volumeLabels', i.triggers?.volumeLabels, base.triggers.volumeLabels, 0),
-      maxChampionAgeMs: optionalDuration(p, 'triggers.maxChampionAge', i.triggers?.maxChampionAge, base.triggers.maxChampionAgeMs, MIN_INTERVAL_MS),
-      cooldownMs: duration(p, 'triggers.cooldown', i.triggers?.cooldown, base.triggers.cooldownMs),
-    },
-    drift: {
-      checkIntervalMs: optionalDuration(p, 'drift.checkInterval', i.drift?.checkInterval, base.drift.checkIntervalMs, MIN_INTERVAL_MS),
-      windowMs: duration(p, 'drift.window', i.drift?.window, base.drift.windowMs, MIN_INTERVAL_MS),
-      minRows: int(p, 'drift.minRows', i.drift?.minRows, base.drift.minRows, 1),
-    },
-    training: {
-      lookbackMs: optionalDuration(p, 'training.lookback', i.training?.lookback, base.training.lookbackMs, MIN_INTERVAL_MS),
-      maxRows: int(p, 'training.maxRows', i.training?.maxRows, base.training.maxRows, 10, 5_000_000),
-      minRows: int(p, 'training.minRows', i.training?.minRows, base.training.minRows, 10),
-      minPositives: int(p, 'training.minPositives', i.training?.minPositives, base.training.minPositives, 1),
-      holdoutFraction: num(p, 'training.holdoutFraction', i.training?.holdoutFraction, base.training.holdoutFraction, 0.01, 0.9),
-      l2: num(p, 'training.l2', i.training?.l2, base.training.l2, 0, 1e3),
-      classWeight: i.training?.classWeight ?? base.training.classWeight,
-    },
-    gate: {
-      metric: gateMetric,
-      minImprovement: num(p, 'gate.minImprovement', i.gate?.minImprovement, base.gate.minImprovement, -1, 1),
-      maxLogLossIncrease: optionalNum(p, 'gate.maxLogLossIncrease', i.gate?.maxLogLossIncrease, base.gate.maxLogLossIncrease, 0, 100),
-      minHoldoutRows: int(p, 'gate.minHoldoutRows', i.gate?.minHoldoutRows, base.gate.minHoldoutRows, 1),
-      minHoldoutPositives: int(p, 'gate.minHoldoutPositives', i.gate?.minHoldoutPositives, base.gate.minHoldoutPositives, 1),
-      minMetric: optionalNum(p, 'gate.minMetric', i.gate?.minMetric, base.gate.minMetric, 0, 100),
-    },
-    shadow: {
-      minLabeledSamples: int(p, 'shadow.minLabeledSamples', i.shadow?.minLabeledSamples, base.shadow.minLabeledSamples, 1),
-      maxDurationMs: duration(p, 'shadow.maxDuration', i.shadow?.maxDuration, base.shadow.maxDurationMs, MIN_INTERVAL_MS),
-      pollIntervalMs: duration(p, 'shadow.pollInterval', i.shadow?.pollInterval, base.shadow.pollIntervalMs, MIN_INTERVAL_MS),
-      metric: metric(p, 'shadow.metric', i.shadow?.metric, base.shadow.metric),
-      maxDegradation: num(p, 'shadow.maxDegradation', i.shadow?.maxDegradation, base.shadow.maxDegradation, 0, 100),
-    },
-    approval: {
-      approvers: approvers(p, i.approval?.approvers, base.approval.approvers),
-      deadlineMs: duration(p, 'approval.deadline', i.approval?.deadline, base.approval.deadlineMs, MIN_INTERVAL_MS),
-    },
-    watch: {
-      durationMs: duration(p, 'watch.duration', i.watch?.duration, base.watch.durationMs),
-      checkIntervalMs: duration(p, 'watch.checkInterval', i.watch?.checkInterval, base.watch.checkIntervalMs, MIN_INTERVAL_MS),
-      minLabeledSamples: int(p, 'watch.minLabeledSamples', i.watch?.minLabeledSamples, base.watch.minLabeledSamples, 1),
-      metric: metric(p, 'watch.metric', i.watch?.metric, base.watch.metric),
-      maxRegression: num(p, 'watch.maxRegression', i.watch?.maxRegression, base.watch.maxRegression, 0, 100),
-    },
-    backfillGate: backfillGate(p, i.backfillGate, base.backfillGate ?? null),
-    continueAsNew: {
-      afterCycles: int(p, 'continueAsNew.afterCycles', i.continueAsNew?.afterCycles, base.continueAsNew.afterCycles, 1, 1000),
-      maxHistoryEvents: int(p, 'continueAsNew.maxHistoryEvents', i.continueAsNew?.maxHistoryEvents, base.continueAsNew.maxHistoryEvents, 100, 50_000),
-    },
-  };
-  if (i.training?.classWeight !== undefined && i.training.classWeight !== 'none' && i.training.classWeight !== 'balanced') {
-    p.push(`training.classWeight must be "none" or "balanced", got ${JSON.stringify(i.training.classWeight)}`);
-    config.training.classWeight = base.training.classWeight;
+  const parsed = configInputSchema.safeParse(input);
+  if (!parsed.success) return { config: base, problems: problemsOf(parsed.error) };
+  const config = layer(parsed.data, base);
+  if (config.training.minRows < config.training.minPositives) {
+    return { config: base, problems: ['training.minRows must be at least training.minPositives'] };
   }
-  // An AUC floor makes no sense for a loss; drop the default floor when the metric is a loss and none was given.
-  if (i.gate?.minMetric === undefined && i.gate?.metric !== undefined && isLowerBetter(gateMetric)) config.gate.minMetric = null;
-  if (config.training.minRows < config.training.minPositives) p.push('training.minRows must be at least training.minPositives');
-  return { config, problems: p };
+  return { config, problems: [] };
 }
 
 export function isLowerBetter(metricName: QualityMetricName): boolean {

@@ -1,14 +1,14 @@
-// Data shapes of the learning loop shared by the workflow, its activities, the CLI and the database records.
-// Types only: everything here crosses a Temporal payload boundary, so it is plain JSON (no Dates, no NaN: a metric
-// that is undefined on a data set, e.g. ROC-AUC without positives, is null). The records live in ./records.ts, the
-// activities' inputs and outputs in ./activity-io.ts; both are re-exported here.
+// Data shapes of the learning loop for its workflows and the CLI: the loop's state and status query here, the records
+// (schemas/learning.ts) and the activities' inputs and outputs (schemas/learning-activities.ts, which the activities
+// import from there) re-exported. Types only: everything here crosses a Temporal payload boundary, so it is plain
+// JSON (no Dates, no NaN: a metric that is undefined on a data set, e.g. ROC-AUC without positives, is null).
 
 import type { LearningLoopConfig } from './config';
 import type { ChampionInfo, CycleRecord, DriftFinding, LabelCounters, LabelInput, LearningPhase, ManualRequest, RefusedRequest, TriggerRecord } from '../../schemas/learning';
 
 export type { BackfillGateResult } from '../replay-job/gate';
 export type * from '../../schemas/learning';
-export type * from './activity-io';
+export type * from '../../schemas/learning-activities';
 export { LEARNING_PHASES } from '../../schemas/learning';
 
 /** The loop's whole memory; carried across continue-as-new. */

@@ -17,7 +17,7 @@ import type { EnrichmentResult, PaymentSagaActivities, RecordDecisionInput, Saga
 import { ASSESS, EFFECT, ENRICH, MUST_COMPLETE, RECORD_APPROVAL, SCORE } from './activity-profiles';
 import { checkOptions, decide, DEFAULT_REVIEW_DEADLINE, resolveThreshold } from './decide';
 import { formatAmount, sagaDetails } from './details';
-import { enrichInput, flaggedEventData, scoringRecordFields } from './payment-steps';
+import { enrichInput, flaggedEventData, scoreSummary, scoringRecordFields } from './payment-steps';
 import { failedAssessmentStep, PaymentSagaFailure } from './errors';
 import { SAGA_PATCHES } from './patches';
 import { validateReviewRequest } from './review';
@@ -120,12 +120,7 @@ export async function paymentSaga(input: PaymentSagaInput): Promise<PaymentSagaR
   const decision: Decision = decide(scored.probability, threshold);
   Object.assign(status, {
     decision,
-    score: scored.probability,
-    threshold,
-    modelName: scored.modelName,
-    modelVersion: scored.modelVersion,
-    fallback: scored.fallback,
-    ...(scored.fallbackReason ? { fallbackReason: scored.fallbackReason } : {}),
+    ...scoreSummary(scored, threshold),
     ...(scored.shadow ? { shadow: { modelVersion: scored.shadow.modelVersion, score: scored.shadow.probability, error: scored.shadow.error } } : {}),
   });
   upsertSearchAttributes([

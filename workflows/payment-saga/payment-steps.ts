@@ -38,15 +38,22 @@ export function flaggedEventData(payment: PaymentInitiatedV1, scored: ScoringRes
 /** What a decision record says about the scoring: the same fields whoever records it (saga or plain consumer). */
 export function scoringRecordFields(scored: ScoringResult, enriched: EnrichmentResult, threshold: number): Pick<RecordDecisionInput, 'score' | 'threshold' | 'modelName' | 'modelVersion' | 'fallback' | 'fallbackReason' | 'featureSpecVersion' | 'shadow' | 'reasons' | 'features'> {
   return {
+    ...scoreSummary(scored, threshold),
+    featureSpecVersion: enriched.featureSpecVersion,
+    ...(scored.shadow ? { shadow: scored.shadow } : {}),
+    reasons: scored.reasons,
+    features: enriched.features,
+  };
+}
+
+/** Which model scored the payment, how, and against what threshold: the same fields in the saga's status and record. */
+export function scoreSummary(scored: ScoringResult, threshold: number): Pick<RecordDecisionInput, 'score' | 'threshold' | 'modelName' | 'modelVersion' | 'fallback' | 'fallbackReason'> {
+  return {
     score: scored.probability,
     threshold,
     modelName: scored.modelName,
     modelVersion: scored.modelVersion,
     fallback: scored.fallback,
     ...(scored.fallbackReason ? { fallbackReason: scored.fallbackReason } : {}),
-    featureSpecVersion: enriched.featureSpecVersion,
-    ...(scored.shadow ? { shadow: scored.shadow } : {}),
-    reasons: scored.reasons,
-    features: enriched.features,
   };
 }

@@ -46,14 +46,37 @@ describe('learning loop configuration', () => {
       training: { minRows: 5, classWeight: 'heavy' as never },
     });
     expect(problems).toEqual([
-      'gate.metric must be one of prAuc, rocAuc, logLoss, brier, got "accuracy"',
       'triggers.volumeLabels must be a whole number of at least 0, got -1',
       'triggers.cooldown must be a duration such as "6h" or a number of milliseconds, got "soon"',
       'training.minRows must be a whole number of at least 10, got 5',
+      'training.classWeight must be "none" or "balanced", got "heavy"',
+      'gate.metric must be one of prAuc, rocAuc, logLoss, brier, got "accuracy"',
       'gate.minImprovement must be a number from -1 to 1, got 3',
       'shadow.pollInterval must be at least 1000 ms, got 10',
       'approval.approvers must be a list of non-empty identities (at most 128 characters each)',
-      'training.classWeight must be "none" or "balanced", got "heavy"',
+    ]);
+  });
+
+  it('checks across fields once every field is valid, against the layered result', () => {
+    expect(resolveLearningConfig({ training: { minRows: 20, minPositives: 30 } }).problems).toEqual(['training.minRows must be at least training.minPositives']);
+    const running = resolveLearningConfig({ training: { minRows: 40, minPositives: 30 } }).config;
+    expect(resolveLearningConfig({ training: { minRows: 20 } }, running).problems).toEqual(['training.minRows must be at least training.minPositives']);
+  });
+
+  // Loops running today had their configuration accepted by the hand-written validator this schema replaced; the
+  // decisions below are that validator's (a differential run over ~4000 inputs agreed on every accept/reject).
+  it('accepts and rejects what running loops were promised', () => {
+    expect(resolveLearningConfig(null as never)).toEqual({ config: DEFAULT_LEARNING_CONFIG, problems: [] });
+    expect(resolveLearningConfig([] as never).problems).toEqual(['config must be an object']);
+    expect(resolveLearningConfig({ triggers: 5, drift: null, extra: true } as never)).toEqual({ config: DEFAULT_LEARNING_CONFIG, problems: [] });
+    expect(resolveLearningConfig({ triggers: { cooldown: '5000' } }).config.triggers.cooldownMs).toBe(5000);
+    expect(resolveLearningConfig({ triggers: { volumeLabels: Infinity, cooldown: -1 } }).problems).toEqual([
+      'triggers.volumeLabels must be a whole number of at least 0, got null',
+      'triggers.cooldown must be a duration such as "6h" or a number of milliseconds, got -1',
+    ]);
+    expect(resolveLearningConfig({ approval: { approvers: ['x'.repeat(129)] } }).problems).toHaveLength(1);
+    expect(resolveLearningConfig({ backfillGate: [] as never }).problems).toEqual([
+      'backfillGate must be an object such as { hours: 24, maxAucDrop: 0.02 } or null',
     ]);
   });
 

@@ -114,7 +114,7 @@ describe('backfillGate learning config', () => {
     expect(resolveLearningConfig({ backfillGate: null }, base).config.backfillGate).toBeNull();
     expect(resolveLearningConfig({}, base).config.backfillGate).toEqual({ hours: 6, maxAucDrop: 0.05, minLabeled: 50, topic: 'payments.initiated' });
     expect(resolveLearningConfig({ backfillGate: { maxAucDrop: 2 } as never }).problems).toEqual([
-      'backfillGate.hours must be a number from 0.01 to 2160, got null',
+      'backfillGate.hours is required: a number from 0.01 to 2160',
       'backfillGate.maxAucDrop must be a number from 0 to 1, got 2',
     ]);
   });

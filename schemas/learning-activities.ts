@@ -1,7 +1,22 @@
-// Inputs and outputs of the learning activities (activities/learning/), as the workflows call them. Types only,
-// plain JSON like the rest of ./types.ts (which re-exports these).
-import type { LearningLoopConfig } from './config';
-import type { ApprovalRecord, ChampionInfo, CycleRecord, DriftFinding, LabelInput, QualityMetrics, TrainingSummary, TriggerRecord } from '../../schemas/learning';
+// Inputs and outputs of the learning activities (activities/learning/), as the workflows call them. Types only, plain
+// JSON like the records in ./learning.ts; below both the activities and the workflows (re-exported by
+// workflows/learning/types.ts).
+import type { ApprovalRecord, ChampionInfo, CycleRecord, DriftFinding, LabelInput, QualityMetrics, TrainingSummary, TriggerRecord } from './learning';
+
+/** The learning loop's training settings, resolved (workflows/learning/config.ts): what training and evaluation use. */
+export interface TrainingConfig {
+  /** Only payments whose event time is within this of the cycle's as-of time; null = all. */
+  lookbackMs: number | null;
+  maxRows: number;
+  /** A cycle with fewer labelled rows (or fraud labels) ends as insufficient-data. */
+  minRows: number;
+  minPositives: number;
+  /** Share of payments (by stable hash of the payment id) held out for the gate. */
+  holdoutFraction: number;
+  /** L2 penalty of the logistic regression. */
+  l2: number;
+  classWeight: 'none' | 'balanced';
+}
 
 export interface RecordLabelsInput {
   modelName: string;
@@ -30,7 +45,7 @@ export interface TrainChallengerInput {
   modelName: string;
   cycleId: string;
   asOf: string;
-  training: LearningLoopConfig['training'];
+  training: TrainingConfig;
 }
 export type TrainChallengerResult =
   | ({ status: 'trained' } & TrainingSummary)
@@ -41,7 +56,7 @@ export interface EvaluateHoldoutInput {
   asOf: string;
   challengerVersion: string;
   championVersion: string | null;
-  training: LearningLoopConfig['training'];
+  training: TrainingConfig;
 }
 export interface EvaluateHoldoutResult {
   asOf: string;
