@@ -102,7 +102,8 @@ describe('learning compute thread', () => {
     turning = false;
     // Inline, the fit is one synchronous call and no turn can happen before it returns.
     expect(turns).toBeGreaterThan(1);
-  });
+    // The thread runs niced: on a loaded machine (load 10 on 2 cores measured) the fit took longer than jest's 5 s.
+  }, 60_000);
 });
 
 describe('learning compute thread priority', () => {
