@@ -9,17 +9,16 @@ import type { Kafka, Producer } from 'kafkajs';
 import { type DEFAULT_SAGA_TOPICS } from '../activities';
 import { projectRoot } from '../src/config/project-root';
 import { createDb, type DbHandle } from '../src/db/client';
-import { userRiskProfile } from '../src/db/schema';
-import { createKafka, ensureTopics } from '../src/kafka/client';
+import { createKafka } from '../src/kafka/client';
 import { dlqTopic } from '../src/kafka/topics';
-import { generatePopulation } from '../src/model/synthetic';
 import { stackPaths } from '../stack/paths';
 import { connectTemporal } from '../src/temporal/client';
 import { startBenchStack, type BenchStack } from './lib/bench-stack';
 import { childNames, startChild, type BenchChild } from './lib/children';
 import { summarizeProfiles } from './lib/cpu-profile';
 import { ceilingRatioRows, type CeilingResult } from './lib/ceiling';
-import { benchConfig, IN_FLIGHT_PER_PARTITION, POPULATION_SEED, type BenchConfig } from './lib/config';
+import { benchConfig, IN_FLIGHT_PER_PARTITION, type BenchConfig } from './lib/config';
+import { createTopicsReady, seedProfiles } from './lib/setup-data';
 import { BenchInterrupted, checkAborted, section, type BenchContext } from './lib/context';
 import { machineInfo } from './lib/machine';
 import { ProcSampler, type ProcUsage } from './lib/proc-stats';
@@ -43,6 +42,7 @@ import {
 import { kafkaHopsScenario } from './scenarios/kafka-hops';
 import { footprintScenario } from './scenarios/resources';
 import { scoringScenario } from './scenarios/scoring';
+import { rehearsalScenario } from './scenarios/rehearsal';
 import { prepareModel, type PreparedModel } from './scenarios/training';
 
 export interface BenchOptions {
@@ -318,6 +318,10 @@ export async function runBench(options: BenchOptions, io: BenchIO): Promise<Benc
         await section(ctx, 'accept', () =>
           acceptScenario(ctx, { producer, topic: topics.accept, runId, modelName, sagaTopics, childEnv: stack.childEnv, logDir, execArgv, sampler, seed: nextSeed(), users: config.users }),
         );
+        if (config.rehearsal) {
+          const dev = { sagasPerSecond: throughput ? throughputOf(throughput.mainspring).sustained : null, oneAtATime: oneAtATime ?? null, ceiling: ceiling ?? null };
+          await section(ctx, 'rehearsal topology', () => rehearsalScenario(ctx, { devDb: handle, modelName, sampler, logDir, execArgv, nextSeed, dev }));
+        }
       } else {
         for (const s of pipelineSections) ctx.sections[s] ??= { status: 'skipped', reason: 'pipeline set-up failed' };
       }
@@ -432,46 +436,6 @@ function resourceRows(ctx: BenchContext, log: Array<{ scenario: string; usage: P
     },
   ];
   ctx.rows.push(...rows);
-}
-
-async function seedProfiles(handle: DbHandle, users: number): Promise<string[]> {
-  const { users: population } = generatePopulation({ seed: POPULATION_SEED, users });
-  const now = Date.now();
-  const inserted: string[] = [];
-  for (let i = 0; i < population.length; i += 500) {
-    const rows = population.slice(i, i + 500).map((u) => ({
-      userId: u.userId,
-      riskScore: u.riskScore,
-      homeCountry: u.homeCountry,
-      accountCreatedAt: new Date(now - u.accountAgeDays * 86_400_000),
-      knownDevices: [u.primaryDeviceId],
-    }));
-    const done = await handle.db.insert(userRiskProfile).values(rows).onConflictDoNothing().returning({ userId: userRiskProfile.userId });
-    inserted.push(...done.map((d) => d.userId));
-  }
-  return inserted;
-}
-
-/** Creates the run's topics and waits until every partition has a leader (a fresh broker needs a moment). */
-async function createTopicsReady(kafka: Kafka, topics: string[], partitions: number): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      await ensureTopics(kafka, topics, partitions);
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
-        const meta = await admin.fetchTopicMetadata({ topics });
-        if (meta.topics.every((t) => t.partitions.length === partitions && t.partitions.every((p) => p.leader >= 0))) return;
-      } finally {
-        await admin.disconnect();
-      }
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-    }
-    if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have no leaders after 30 s`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
 }
 
 async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void> {

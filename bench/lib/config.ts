@@ -28,6 +28,11 @@ export interface BenchConfig {
   ceilingCalls: number;
   /** Also run the throughput backlog through the other wirings: separate processes, and one process with plain starts. */
   otherWirings: boolean;
+  /**
+   * After the dev-server scenarios, the pipeline on the rehearsal topology (Temporal server on PostgreSQL, three
+   * brokers; scenarios/rehearsal.ts). Off by default: the first run builds the server from source.
+   */
+  rehearsal: boolean;
   /** Events pre-produced for the bridge accept-rate scenario. */
   acceptEvents: number;
   /** Publishing and produce → consume on the broker alone (scenarios/kafka-hops.ts). */
@@ -76,6 +81,7 @@ export function benchConfig(mode: 'full' | 'quick', overrides: Partial<BenchConf
           ceilingSeconds: 8,
           ceilingCalls: 60,
           otherWirings: true,
+          rehearsal: false,
           acceptEvents: 600,
           kafkaHops: { envelopes: 1000, concurrency: 50, roundTrips: 100 },
           scoringCalls: 5_000,
@@ -101,6 +107,7 @@ export function benchConfig(mode: 'full' | 'quick', overrides: Partial<BenchConf
           ceilingSeconds: 20,
           ceilingCalls: 120,
           otherWirings: true,
+          rehearsal: false,
           acceptEvents: 2000,
           kafkaHops: { envelopes: 4000, concurrency: 50, roundTrips: 300 },
           scoringCalls: 20_000,

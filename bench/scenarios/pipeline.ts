@@ -330,7 +330,7 @@ export async function throughputScenario(ctx: BenchContext, rig: PipelineRig, ot
 /** Payments that go through a wiring before its measured backlog, not counted: JIT, pools and prepared statements warm. */
 const WARM_UP_EVENTS = 60;
 
-async function warmUp(ctx: BenchContext, rig: PipelineRig, side: Side): Promise<void> {
+export async function warmUp(ctx: BenchContext, rig: PipelineRig, side: Side): Promise<void> {
   await runLoad(ctx, rig, side, WARM_UP_EVENTS, { kind: 'backlog' }, 'warm-up');
 }
 

@@ -3,6 +3,7 @@ import { commaList, positiveInt } from '../options';
 import { CliUsageError } from '../output';
 
 interface BenchCliOptions {
+  rehearsal?: boolean;
   quick?: boolean;
   events?: number;
   rates?: number[];
@@ -28,6 +29,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--events <n>', 'events of the throughput backlog (default 1000, quick 300)', positiveInt('--events'))
     .option('--rates <list>', 'fixed latency rates in events/s, besides the runs at 25/50/80 % of the measured capacity (default none)', (v: string) => commaList(v).map((x) => positiveInt('--rates')(x)))
     .option('--seconds <n>', 'how long each latency rate is held (default 12, quick 6)', positiveInt('--seconds'))
+    .option('--rehearsal', 'also run the pipeline on the rehearsal topology (Temporal server on PostgreSQL, 3 Kafka brokers), labelled as such (needs Go; the first run builds the server)')
     .action(async (options: BenchCliOptions) => {
       // kafkajs warns once per producer about its v2 default partitioner; the bench's children inherit this.
       process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
@@ -61,6 +63,7 @@ export function registerBenchCommand(program: Command): void {
               ...(options.events ? { throughputEvents: options.events } : {}),
               ...(options.rates ? { latencyRates: options.rates } : {}),
               ...(options.seconds ? { latencySeconds: options.seconds } : {}),
+              ...(options.rehearsal ? { rehearsal: true } : {}),
             },
           },
           { progress: (line) => process.stderr.write(`${line}\n`), signal: abort.signal },
