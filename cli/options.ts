@@ -20,3 +20,14 @@ export function positiveNumber(name: string) {
 export function commaList(value: string): string[] {
   return value.split(',').map((v) => v.trim()).filter(Boolean);
 }
+
+/** A parser from a function that throws on bad input: its message becomes commander's "invalid argument" line. */
+export function parsedBy<T>(parse: (value: string) => T) {
+  return (value: string): T => {
+    try {
+      return parse(value);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+  };
+}

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { projectRoot } from '../../src/config/project-root';
 import { CHAOS_DEFAULT_FAULTS, FAULT_KINDS, parseFaultKinds, type FaultKind } from '../chaos/schedule';
-import { positiveInt, positiveNumber } from '../options';
+import { parsedBy, positiveInt, positiveNumber } from '../options';
 import { DEFAULT_MODEL_NAME } from './models';
 
 interface ChaosCliOptions {
@@ -22,13 +22,7 @@ const share = (value: string): number => {
   return n;
 };
 
-const faultList = (value: string): FaultKind[] => {
-  try {
-    return parseFaultKinds(value);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
-};
+const faultList = parsedBy(parseFaultKinds);
 
 /**
  * `npm run chaos`: a stack of its own, the worker and the bridge as child processes, a stream of payments with

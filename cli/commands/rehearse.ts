@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
 import { projectRoot } from '../../src/config/project-root';
 import { FAULT_KINDS, parseFaultKinds, REHEARSAL_DEFAULT_FAULTS, type FaultKind } from '../chaos/schedule';
-import { positiveInt, positiveNumber } from '../options';
+import { parsedBy, positiveInt, positiveNumber } from '../options';
 import { DEFAULT_MODEL_NAME } from './models';
 
 interface RehearseCliOptions {
@@ -14,13 +13,7 @@ interface RehearseCliOptions {
   keep?: boolean;
 }
 
-const faultList = (value: string): FaultKind[] => {
-  try {
-    return parseFaultKinds(value);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
-};
+const faultList = parsedBy(parseFaultKinds);
 
 /**
  * `npm run rehearse`: the production topology on this machine — the real Temporal server (built once from the Go
