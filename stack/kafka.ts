@@ -1,14 +1,14 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { ComponentStatus, StackComponent } from './component';
+import type { ComponentStatus } from './component';
 import { StackError } from './errors';
 import type { StackPaths } from './paths';
 import { kafkaHealthy } from './health';
 import type { PortClaim } from '../src/lifecycle/ports';
-import { livePid, spawnDetached, stopFromPidFile, tailFile, waitUntil } from './processes';
+import { ProcessComponent } from './process-component';
 
 const run = promisify(execFile);
 
@@ -35,18 +35,13 @@ export interface KafkaClusterNode {
 }
 
 /** Apache Kafka 4 from Maven Central jars: KRaft nodes acting as broker and controller. */
-export class LocalKafka implements StackComponent {
-  readonly name: string;
+export class LocalKafka extends ProcessComponent {
   constructor(private readonly options: LocalKafkaOptions) {
-    this.name = options.cluster ? `kafka-${options.cluster.nodeId}` : 'kafka';
+    super(options.cluster ? `kafka-${options.cluster.nodeId}` : 'kafka', options.paths);
   }
 
   get brokers(): string[] {
     return [`127.0.0.1:${this.options.port}`];
-  }
-
-  async running(): Promise<boolean> {
-    return livePid(this.options.paths.pid(this.name)) !== undefined && (await this.healthy().catch(() => false));
   }
 
   async preflight(): Promise<void> {
@@ -62,44 +57,30 @@ export class LocalKafka implements StackComponent {
   }
 
   async start(progress: (line: string) => void): Promise<void> {
-    const { paths } = this.options;
-    const pidFile = paths.pid(this.name);
     const classpath = this.classpath();
-
     const configFile = this.writeConfig();
-    const logDir = join(paths.data(this.name), 'log');
+    const logDir = join(this.dataDir, 'log');
     if (!existsSync(join(logDir, 'meta.properties'))) {
       progress(`formatting ${this.name} storage (first start)`);
       const clusterId = this.options.cluster?.clusterId ?? newKafkaClusterId();
       try {
         await run('java', ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', configFile, '--ignore-formatted']);
       } catch (err) {
-        throw new StackError('START_FAILED', `Formatting Kafka storage failed: ${(err as { stderr?: string }).stderr ?? String(err)}`, `Remove ${paths.data(this.name)} and retry.`);
+        throw new StackError('START_FAILED', `Formatting Kafka storage failed: ${(err as { stderr?: string }).stderr ?? String(err)}`, `Remove ${this.dataDir} and retry.`);
       }
     }
     progress(`starting ${this.name} on ${this.brokers[0]}`);
-    const pid = spawnDetached({
-      command: 'java',
-      args: [
-        `-Xmx${this.options.heap ?? '768m'}`, '-Xms256m', '-XX:+UseG1GC', '-Djava.awt.headless=true',
-        `-Dlog4j2.configurationFile=${join(paths.data(this.name), 'log4j2.properties')}`,
-        '-cp', classpath, 'kafka.Kafka', configFile,
-      ],
-      logFile: paths.log(this.name),
-      pidFile,
-    });
-    const ready = await waitUntil(() => this.healthy(), {
-      timeoutMs: this.options.startTimeoutMs ?? 90_000,
-      intervalMs: 500,
-      isDead: () => livePid(pidFile) !== pid,
-    });
-    if (!ready.ok) {
-      throw new StackError(
-        'UNHEALTHY',
-        `Kafka did not become healthy: ${ready.reason}. Log ${paths.log(this.name)}:\n${tailFile(paths.log(this.name))}`,
-        'Check the log above; `mainspring stack down` then `mainspring stack up` retries.',
-      );
-    }
+    await this.launch(
+      {
+        command: 'java',
+        args: [
+          `-Xmx${this.options.heap ?? '768m'}`, '-Xms256m', '-XX:+UseG1GC', '-Djava.awt.headless=true',
+          `-Dlog4j2.configurationFile=${join(this.dataDir, 'log4j2.properties')}`,
+          '-cp', classpath, 'kafka.Kafka', configFile,
+        ],
+      },
+      { what: 'Kafka', timeoutMs: this.options.startTimeoutMs ?? 90_000, intervalMs: 500 },
+    );
   }
 
   private classpath(): string {
@@ -111,8 +92,8 @@ export class LocalKafka implements StackComponent {
   }
 
   private writeConfig(): string {
-    const { paths, port, controllerPort, partitions, cluster } = this.options;
-    const dir = paths.data(this.name);
+    const { port, controllerPort, partitions, cluster } = this.options;
+    const dir = this.dataDir;
     const replication = cluster?.replicationFactor ?? 1;
     const minInsync = Math.max(1, replication - 1);
     mkdirSync(dir, { recursive: true });
@@ -167,20 +148,9 @@ export class LocalKafka implements StackComponent {
     return kafkaHealthy({ brokers: this.brokers, clientId: 'mainspring-stack', ssl: false });
   }
 
-  async stop(): Promise<void> {
-    await stopFromPidFile(this.options.paths.pid(this.name), 30_000);
-  }
-
-  async wipe(): Promise<void> {
-    rmSync(this.options.paths.data(this.name), { recursive: true, force: true });
-  }
-
-  async status(): Promise<ComponentStatus> {
-    const pid = livePid(this.options.paths.pid(this.name));
+  status(): Promise<ComponentStatus> {
     const version = readdirSync(this.options.libs).find((f) => f.startsWith('kafka_2.13-'))?.replace(/^kafka_2\.13-(.*)\.jar$/, '$1');
-    const base = { name: this.name, external: false, endpoint: this.brokers[0], port: this.options.port, pid, version } as const;
-    if (pid === undefined) return { ...base, state: 'down' };
-    return { ...base, state: (await this.healthy().catch(() => false)) ? 'up' : 'unhealthy' };
+    return this.processStatus({ endpoint: this.brokers[0], port: this.options.port, version });
   }
 }
 

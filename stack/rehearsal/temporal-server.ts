@@ -1,13 +1,13 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { PortClaim } from '../../src/lifecycle/ports';
-import type { ComponentStatus, StackComponent } from '../component';
+import type { ComponentStatus } from '../component';
 import { StackError } from '../errors';
 import { temporalHealthy } from '../health';
 import type { StackPaths } from '../paths';
-import { livePid, spawnDetached, stopFromPidFile, tailFile, waitUntil } from '../processes';
+import { ProcessComponent } from '../process-component';
 import { TEMPORAL_SERVER_VERSION, type TemporalBinaries } from './binaries';
 
 const run = promisify(execFile);
@@ -32,7 +32,6 @@ export interface TemporalServerOptions {
   startTimeoutMs?: number;
 }
 
-const NAME = 'temporal';
 const STORES = [
   { database: 'temporal', schema: 'postgresql/v12/temporal' },
   { database: 'temporal_visibility', schema: 'postgresql/v12/visibility' },
@@ -43,16 +42,13 @@ const STORES = [
  * platform team runs, unlike the dev server's SQLite. Schemas are created and upgraded by temporal-sql-tool on every
  * start (both steps skip what is done). No namespace is created here: `mainspring setup` registers it.
  */
-export class TemporalServer implements StackComponent {
-  readonly name = NAME;
-  constructor(private readonly options: TemporalServerOptions) {}
+export class TemporalServer extends ProcessComponent {
+  constructor(private readonly options: TemporalServerOptions) {
+    super('temporal', options.paths);
+  }
 
   get address(): string {
     return `127.0.0.1:${this.options.ports.frontend}`;
-  }
-
-  async running(): Promise<boolean> {
-    return livePid(this.options.paths.pid(NAME)) !== undefined && (await this.healthy().catch(() => false));
   }
 
   async preflight(): Promise<void> {
@@ -73,16 +69,13 @@ export class TemporalServer implements StackComponent {
   }
 
   async start(progress: (line: string) => void): Promise<void> {
-    const { paths, binaries } = this.options;
     await this.applySchemas(progress);
     const config = this.writeConfig();
     progress(`starting the Temporal server ${TEMPORAL_SERVER_VERSION} on ${this.address} (PostgreSQL persistence + visibility)`);
-    const pidFile = paths.pid(NAME);
-    const pid = spawnDetached({ command: binaries.server, args: ['--config-file', config, '--allow-no-auth', 'start'], logFile: paths.log(NAME), pidFile, cwd: paths.data(NAME) });
-    const ready = await waitUntil(() => this.healthy(), { timeoutMs: this.options.startTimeoutMs ?? 90_000, intervalMs: 500, isDead: () => livePid(pidFile) !== pid });
-    if (!ready.ok) {
-      throw new StackError('UNHEALTHY', `The Temporal server did not become healthy: ${ready.reason}. Log ${paths.log(NAME)}:\n${tailFile(paths.log(NAME))}`, 'Check the log above.');
-    }
+    await this.launch(
+      { command: this.options.binaries.server, args: ['--config-file', config, '--allow-no-auth', 'start'], cwd: this.dataDir },
+      { what: 'The Temporal server', timeoutMs: this.options.startTimeoutMs ?? 90_000, intervalMs: 500, hint: 'Check the log above.' },
+    );
   }
 
   /** create-database, setup-schema -v 0.0 and update-schema to the newest embedded version: each is a no-op when done. */
@@ -104,8 +97,8 @@ export class TemporalServer implements StackComponent {
   }
 
   private writeConfig(): string {
-    const { paths, ports, postgres, historyShards = 4 } = this.options;
-    const dir = paths.data(NAME);
+    const { ports, postgres, historyShards = 4 } = this.options;
+    const dir = this.dataDir;
     mkdirSync(dir, { recursive: true });
     const store = (database: string, maxConns: number) => ({
       sql: { pluginName: 'postgres12', databaseName: database, connectAddr: `${postgres.host}:${postgres.port}`, connectProtocol: 'tcp', user: postgres.user, password: postgres.password, maxConns, maxIdleConns: maxConns, maxConnLifetime: '1h' },
@@ -157,19 +150,7 @@ export class TemporalServer implements StackComponent {
     return temporalHealthy({ address: this.address, namespace: 'temporal-system' });
   }
 
-  async stop(): Promise<void> {
-    await stopFromPidFile(this.options.paths.pid(NAME), 30_000);
-  }
-
-  async wipe(): Promise<void> {
-    // Its data lives in PostgreSQL (wiped with it); here only the config.
-    rmSync(this.options.paths.data(NAME), { recursive: true, force: true });
-  }
-
-  async status(): Promise<ComponentStatus> {
-    const pid = livePid(this.options.paths.pid(NAME));
-    const base = { name: NAME, external: false, endpoint: this.address, port: this.options.ports.frontend, pid, version: TEMPORAL_SERVER_VERSION } as const;
-    if (pid === undefined) return { ...base, state: 'down' };
-    return { ...base, state: (await this.healthy().catch(() => false)) ? 'up' : 'unhealthy', detail: 'PostgreSQL persistence + visibility' };
+  status(): Promise<ComponentStatus> {
+    return this.processStatus({ endpoint: this.address, port: this.options.ports.frontend, version: TEMPORAL_SERVER_VERSION, detail: 'PostgreSQL persistence + visibility' });
   }
 }

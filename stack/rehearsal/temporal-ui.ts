@@ -1,10 +1,9 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PortClaim } from '../../src/lifecycle/ports';
-import type { ComponentStatus, StackComponent } from '../component';
-import { StackError } from '../errors';
+import type { ComponentStatus } from '../component';
 import type { StackPaths } from '../paths';
-import { livePid, spawnDetached, stopFromPidFile, tailFile, waitUntil } from '../processes';
+import { ProcessComponent } from '../process-component';
 import { TEMPORAL_UI_VERSION } from './binaries';
 
 export interface TemporalUiOptions {
@@ -17,19 +16,14 @@ export interface TemporalUiOptions {
   startTimeoutMs?: number;
 }
 
-const NAME = 'temporal-ui';
-
 /** The Temporal UI server (temporalio/ui-server) pointed at an external frontend. */
-export class TemporalUi implements StackComponent {
-  readonly name = NAME;
-  constructor(private readonly options: TemporalUiOptions) {}
+export class TemporalUi extends ProcessComponent {
+  constructor(private readonly options: TemporalUiOptions) {
+    super('temporal-ui', options.paths, { timeoutMs: 10_000 });
+  }
 
   get url(): string {
     return `http://127.0.0.1:${this.options.port}`;
-  }
-
-  async running(): Promise<boolean> {
-    return livePid(this.options.paths.pid(NAME)) !== undefined && (await this.healthy().catch(() => false));
   }
 
   async preflight(): Promise<void> {
@@ -41,8 +35,8 @@ export class TemporalUi implements StackComponent {
   }
 
   async start(progress: (line: string) => void): Promise<void> {
-    const { paths, binary, port, temporalAddress, namespace } = this.options;
-    const root = paths.data(NAME);
+    const { binary, port, temporalAddress, namespace } = this.options;
+    const root = this.dataDir;
     mkdirSync(join(root, 'config'), { recursive: true });
     // ui-server reads <root>/config/<env>.yaml; JSON is YAML.
     writeFileSync(
@@ -50,10 +44,7 @@ export class TemporalUi implements StackComponent {
       JSON.stringify({ temporalGrpcAddress: temporalAddress, host: '127.0.0.1', port, enableUi: true, defaultNamespace: namespace, auth: { enabled: false }, cors: { allowOrigins: [] } }, null, 2),
     );
     progress(`starting the Temporal UI ${TEMPORAL_UI_VERSION} on ${this.url} (frontend ${temporalAddress})`);
-    const pidFile = paths.pid(NAME);
-    const pid = spawnDetached({ command: binary, args: ['--root', root, '--env', 'rehearsal', 'start'], logFile: paths.log(NAME), pidFile, cwd: root });
-    const ready = await waitUntil(() => this.healthy(), { timeoutMs: this.options.startTimeoutMs ?? 30_000, isDead: () => livePid(pidFile) !== pid });
-    if (!ready.ok) throw new StackError('UNHEALTHY', `The Temporal UI did not come up: ${ready.reason}. Log ${paths.log(NAME)}:\n${tailFile(paths.log(NAME))}`);
+    await this.launch({ command: binary, args: ['--root', root, '--env', 'rehearsal', 'start'], cwd: root }, { what: 'The Temporal UI', timeoutMs: this.options.startTimeoutMs ?? 30_000 });
   }
 
   /** Healthy = the UI's API lists namespaces (it reached the frontend). */
@@ -62,18 +53,7 @@ export class TemporalUi implements StackComponent {
     return response.ok;
   }
 
-  async stop(): Promise<void> {
-    await stopFromPidFile(this.options.paths.pid(NAME), 10_000);
-  }
-
-  async wipe(): Promise<void> {
-    rmSync(this.options.paths.data(NAME), { recursive: true, force: true });
-  }
-
-  async status(): Promise<ComponentStatus> {
-    const pid = livePid(this.options.paths.pid(NAME));
-    const base = { name: NAME, external: false, endpoint: this.url, port: this.options.port, pid, version: TEMPORAL_UI_VERSION } as const;
-    if (pid === undefined) return { ...base, state: 'down' };
-    return { ...base, state: (await this.healthy().catch(() => false)) ? 'up' : 'unhealthy' };
+  status(): Promise<ComponentStatus> {
+    return this.processStatus({ endpoint: this.url, port: this.options.port, version: TEMPORAL_UI_VERSION });
   }
 }
