@@ -9,7 +9,7 @@ import { stackPaths, toolPaths } from '../paths';
 import { LocalPostgres } from '../postgres';
 import { claimHome, type ManagedStack, type ThrowawayStack } from '../throwaway';
 import { ensureTemporalBinaries } from './binaries';
-import { TemporalServer } from './temporal-server';
+import { MAX_MEMBERSHIP_PORT, TemporalServer } from './temporal-server';
 import { TemporalUi } from './temporal-ui';
 
 /** Kafka brokers of the rehearsal: replication 3 and min.insync.replicas 2, so one broker may die without data loss. */
@@ -60,7 +60,7 @@ export async function startRehearsalStack(options: { root: string; home: string;
   claimHome(home);
   const paths = stackPaths(home);
   const free = () => findFreePort();
-  const membership = () => findFreePort({ below: 32_768 });
+  const membership = () => findFreePort({ below: MAX_MEMBERSHIP_PORT + 1 });
 
   const postgres = new LocalPostgres({ paths, port: await free() });
   const clusterId = newKafkaClusterId();

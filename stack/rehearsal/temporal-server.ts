@@ -32,6 +32,9 @@ export interface TemporalServerOptions {
   startTimeoutMs?: number;
 }
 
+/** cluster_membership.rpc_port is a smallint in the PostgreSQL schema. */
+export const MAX_MEMBERSHIP_PORT = 32_767;
+
 const STORES = [
   { database: 'temporal', schema: 'postgresql/v12/temporal' },
   { database: 'temporal_visibility', schema: 'postgresql/v12/visibility' },
@@ -45,6 +48,14 @@ const STORES = [
 export class TemporalServer extends ProcessComponent {
   constructor(private readonly options: TemporalServerOptions) {
     super('temporal', options.paths);
+    const tooHigh = Object.entries(options.ports.membership).filter(([, port]) => port > MAX_MEMBERSHIP_PORT);
+    if (tooHigh.length > 0) {
+      throw new StackError(
+        'START_FAILED',
+        `membership ports must be at most ${MAX_MEMBERSHIP_PORT}: ${tooHigh.map(([role, port]) => `${role} ${port}`).join(', ')}`,
+        'The server stores them in a PostgreSQL smallint and fails to start with "out of range for type smallint".',
+      );
+    }
   }
 
   get address(): string {
