@@ -12,6 +12,7 @@ import { dlqTopic } from '../../src/kafka/topics';
 import { createLogger } from '../../src/observability/logger';
 import { stackPaths } from '../../stack/paths';
 import { findFreePort } from '../../src/lifecycle/ports';
+import { ensureSearchAttributes } from '../../src/temporal/setup';
 import { LocalTemporal } from '../../stack/temporal';
 import { BAD_EVENT_FIXTURES, goodEvents, readNdjson, tooLargeEvent } from '../fixtures/events';
 import { committedOffsets, createTopics, deleteTopics, readTopic, testKafka } from '../helpers/kafka';
@@ -243,6 +244,8 @@ describe('bridge on the real stack', () => {
     await outage.start(() => undefined);
     const outageConnection = await Connection.connect({ address: outage.address });
     const outageClient = new Client({ connection: outageConnection, namespace: 'default' });
+    // What `mainspring setup` does on any server: the workflows' search attributes (the start carries them).
+    await ensureSearchAttributes(outageConnection, 'default');
     try {
       const events = Array.from({ length: 30 }, (_, i) => payment(`user-${i % 7}`, i));
       await outage.stop();
