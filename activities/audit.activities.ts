@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type Placeholder } from 'drizzle-orm';
 import { createEvent, paymentScoredV1 } from '../schemas';
 import { toContractReasons } from '../schemas/limits';
 import type { Db } from '../src/db/client';
@@ -6,7 +6,8 @@ import { decision as decisionTable, paymentEvent } from '../src/db/schema';
 import type { KafkaCoordinates } from '../schemas/bridged-event';
 import type { CompensationRecord, Decision, ReviewRecord } from '../workflows/payment-saga/payment-saga.messages';
 import type { ScoreReason } from './scoring.activities';
-import { eventIdFor, failPermanentFast, publishEffect, type ResolvedDeps } from './shared';
+import { enqueueCte, enqueueParams, ENQUEUE_NOTIFIED, type OutboxEffect } from '../src/kafka/outbox';
+import { effectOf, eventIdFor, failPermanentFast, poolOf, type ResolvedDeps } from './shared';
 
 export interface RecordDecisionInput {
   paymentId: string;
@@ -59,16 +60,21 @@ const RECORDED_COLUMNS = [
   'escalatedAt', 'kafkaTopic', 'kafkaPartition', 'kafkaOffset',
 ] as const satisfies ReadonlyArray<keyof typeof decisionTable.$inferInsert>;
 
+/** What the decision upsert returns: the payment's event time and whether this statement inserted the row. */
+type Stored = { eventTime: Date | string | null; inserted: boolean } | undefined;
+
 /**
  * The decision upsert, built once per worker and prepared by name on each connection (every saga runs it; building
  * the statement again each time cost more CPU than running it). A later record replaces every recorded column.
+ * The first record also queues payments.scored in the outbox, in the same statement: the record and its effect
+ * commit together or not at all.
  */
 function decisionUpsert(db: Db) {
   // Raw placeholders (values go to the driver as given, see decisionParams): drizzle's column encoders would turn a
   // null jsonb into JSON null and fail on a null timestamp.
   const params = Object.fromEntries(RECORDED_COLUMNS.map((c) => [c, sql`${sql.placeholder(c)}`])) as unknown as typeof decisionTable.$inferInsert;
   const replaced = Object.fromEntries(RECORDED_COLUMNS.filter((c) => c !== 'paymentId').map((c) => [c, sql.raw(`excluded.${decisionTable[c].name}`)]));
-  return db
+  const upsert = db
     .insert(decisionTable)
     .values(params)
     .onConflictDoUpdate({ target: decisionTable.paymentId, set: { ...replaced, updatedAt: sql`now()` } })
@@ -78,8 +84,18 @@ function decisionUpsert(db: Db) {
       eventTime: sql<Date | string | null>`(select e.event_time from ${paymentEvent} e where e.payment_id = ${sql.raw('"decision"."payment_id"')})`,
       // xmax = 0 ⇔ this statement inserted the row: a first record that finds its row was run before.
       inserted: sql<boolean>`(xmax = 0)`,
-    })
-    .prepare('record_decision');
+    });
+  const prepared = upsert.prepare('record_decision');
+  const { sql: upsertText, params: placeholders } = upsert.toSQL();
+  const names = placeholders.map((p) => (p as Placeholder).name as string);
+  const withEffect = `with decision_upsert as (${upsertText}), ${enqueueCte(names.length + 1)} select decision_upsert.*, ${ENQUEUE_NOTIFIED} from decision_upsert`;
+  const pool = poolOf(db);
+  return async (values: Record<string, unknown>, effect?: OutboxEffect): Promise<Stored> => {
+    if (!effect) return (await prepared.execute(values))[0];
+    const result = await pool.query<unknown[]>({ name: 'record_decision_scored', text: withEffect, values: [...names.map((n) => values[n]), ...enqueueParams(effect)], rowMode: 'array' });
+    const row = result.rows[0];
+    return row ? { eventTime: row[0] as Date | string | null, inserted: row[1] === true } : undefined;
+  };
 }
 
 /** A record's values as the driver takes them: jsonb as JSON text (SQL NULL stays NULL), the rest as they are. */
@@ -92,7 +108,8 @@ export function createAuditActivities(deps: ResolvedDeps) {
   return {
     /**
      * Upserts the decision record of a payment (the audit trail the CLI and the UI read) and, on the first record,
-     * publishes payments.scored. Upsert: the saga records again after a review or a compensation.
+     * queues payments.scored in the outbox in the same statement. Upsert: the saga records again after a review or
+     * a compensation.
      */
     async recordDecision(input: RecordDecisionInput): Promise<{ scoredEventId?: string }> {
       return failPermanentFast(async () => {
@@ -122,10 +139,10 @@ export function createAuditActivities(deps: ResolvedDeps) {
           kafkaPartition: input.kafka.partition,
           kafkaOffset: Number(input.kafka.offset),
         };
-        const [stored] = await upsertDecision.execute(decisionParams(row));
-        if (!input.publishScored) return {};
-        if (stored?.eventTime) deps.metrics?.decided(input.decision, new Date(stored.eventTime));
-
+        if (!input.publishScored) {
+          await upsertDecision(decisionParams(row));
+          return {};
+        }
         const id = eventIdFor(`${input.workflowId}:scored`);
         const shadow = input.shadow?.probability === undefined ? undefined : { version: input.shadow.modelVersion, score: input.shadow.probability };
         const envelope = createEvent(paymentScoredV1, {
@@ -144,9 +161,10 @@ export function createAuditActivities(deps: ResolvedDeps) {
             workflowId: input.workflowId,
           },
         });
-        // A local activity runs again at attempt 1 when its workflow task is retried (e.g. the worker died before
-        // completing it): a row already there means an earlier run may have published, so look before publishing.
-        await publishEffect(deps, deps.topics.scored, envelope, { ranBefore: stored?.inserted === false });
+        // payments.scored is keyed by the workflow id: a re-run of this local activity (its workflow task retried)
+        // or a retried attempt queues nothing more.
+        const stored = await upsertDecision(decisionParams(row), effectOf(deps, deps.topics.scored, envelope));
+        if (stored?.eventTime) deps.metrics?.decided(input.decision, new Date(stored.eventTime));
         return { scoredEventId: id };
       });
     },

@@ -6,7 +6,7 @@ import { secretPiiHashKey, type Config } from '../src/config/env';
 import { createDb } from '../src/db/client';
 import { currentLearningPhases, latestDriftReports } from '../src/db/learning-state';
 import { createKafka } from '../src/kafka/client';
-import { connectProducer } from '../src/kafka/producer';
+import { startOutboxRelays } from '../src/kafka/outbox';
 import { ShutdownSequence, type OnFatal } from '../src/lifecycle/shutdown';
 import { startAliasWatcher } from '../src/model/alias-watcher';
 import { LearningComputeThread } from '../src/model/compute-pool';
@@ -46,7 +46,7 @@ const TEMPORAL_LOG_LEVELS: Record<string, LogLevel> = { trace: 'TRACE', debug: '
  * The worker process: serves the `payments` task queue (saga, model runtime in-process) and the `learning` task
  * queue (learning loops: retrain, gate, shadow, promote).
  * Shutdown order: worker (stops polling, finishes running activities) → learning compute thread → alias watcher →
- * model runtime → producer → database pool → Temporal connection → flush traces → metrics endpoint.
+ * model runtime → outbox relays → database pool → Temporal connection → flush traces → metrics endpoint.
  */
 export async function startWorkerProcess(config: Config, logger: Logger, options: WorkerProcessOptions): Promise<{ shutdown: ShutdownSequence; worker: Worker; tracing: Tracing; connection: NativeConnection }> {
   const piiHashKey = secretPiiHashKey(config); // refused before anything starts
@@ -60,9 +60,10 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
   const db = createDb(config.database.url);
   const modelMetrics = createModelMetrics(metrics, { learningPhases: () => currentLearningPhases(db.db), latestDrift: () => latestDriftReports(db.db) });
   const tracing = options.tracing ?? createTracing({ serviceName: SERVICE_NAMES.worker, env: process.env, serviceVersion: process.env.MAINSPRING_CODE_VERSION, logger: log });
-  // One client for the producer, the publish checks of retried effects and the replay jobs' range reads.
+  // One client for the outbox relays' transactional producers and the replay jobs' range reads.
   const kafka = createKafka(config.kafka, { logger: log });
-  const producer = await connectProducer(kafka, { cloudEventsMode: config.kafka.cloudEventsMode });
+  // Saga effects go through the outbox; every worker runs a relay per shard, one of them leads each shard.
+  const outbox = startOutboxRelays({ shards: config.kafka.outboxShards, kafka, database: config.database.url, logger: log });
   const models = new ModelRuntime({ modelName: options.modelName, logger: log.child({ component: 'model-runtime' }), observer: modelMetrics.scoring(options.modelName) });
   const watcher = startAliasWatcher(models, createRegistryAliasSource(db.db, options.modelName), { logger: log });
   await watcher.ready;
@@ -75,7 +76,16 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
     namespace: config.temporal.namespace,
     taskQueue: TASK_QUEUES.payments,
     workflowBundle,
-    activities: createActivities({ db: db.db, producer, kafka, models, piiHashKey, modelName: options.modelName, logger: log, metrics: modelMetrics.saga }),
+    activities: createActivities({
+      db: db.db,
+      models,
+      piiHashKey,
+      modelName: options.modelName,
+      logger: log,
+      metrics: modelMetrics.saga,
+      cloudEventsMode: config.kafka.cloudEventsMode,
+      outboxShards: config.kafka.outboxShards,
+    }),
     dataConverter: temporalDataConverter(config.temporal),
     ...tracing.workerOptions(),
     shutdownGraceTime: '10s',
@@ -112,7 +122,8 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
     .add('stop learning compute thread', () => learningCompute.close())
     .add('stop model alias watcher', () => watcher.stop())
     .add('close model runtime', () => models.close())
-    .add('disconnect producer', () => producer.disconnect())
+    // After the activities: what they queued goes out now, or from another worker's relay (or the next start).
+    .add('stop outbox relays', () => outbox.stop())
     .add('close database pool', () => db.close())
     .add('close Temporal connection', () => connection.close())
     // After every step that can still end a span; a tracing handed in by the caller is the caller's to shut down.

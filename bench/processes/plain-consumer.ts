@@ -13,7 +13,7 @@ import { createDb } from '../../src/db/client';
 import { createKafka } from '../../src/kafka/client';
 import { decodeRecord } from '../../src/kafka/cloudevents-binding';
 import { KeyedScheduler } from '../../src/kafka/keyed-scheduler';
-import { connectProducer } from '../../src/kafka/producer';
+import { startOutboxRelays } from '../../src/kafka/outbox';
 import { startAliasWatcher } from '../../src/model/alias-watcher';
 import { createRegistryAliasSource } from '../../src/model/registry';
 import { ModelRuntime } from '../../src/model/runtime';
@@ -34,13 +34,13 @@ childMain(async () => {
 
   if (options.mode === 'pipeline') {
     const db = createDb(config.database.url);
-    const producer = await connectProducer(kafka);
+    const outbox = startOutboxRelays({ shards: config.kafka.outboxShards, kafka, database: config.database.url, logger: log });
     const models = new ModelRuntime({ modelName: options.modelName, logger: log.child({ component: 'model-runtime' }) });
     const watcher = startAliasWatcher(models, createRegistryAliasSource(db.db, options.modelName), { logger: log });
     await watcher.ready;
     if (models.championVersion === null) throw new Error(`plain consumer has no champion for ${options.modelName}`);
-    acts = createActivities({ db: db.db, producer, models, piiHashKey: secretPiiHashKey(config), modelName: options.modelName, topics: options.topics, logger: log });
-    closers.push(() => watcher.stop(), () => models.close(), () => producer.disconnect(), () => db.close());
+    acts = createActivities({ db: db.db, models, piiHashKey: secretPiiHashKey(config), modelName: options.modelName, topics: options.topics, logger: log, outboxShards: config.kafka.outboxShards });
+    closers.push(() => watcher.stop(), () => models.close(), () => outbox.stop(), () => db.close());
   }
 
   let count = 0;

@@ -11,6 +11,7 @@ import { createDb } from '../../src/db/client';
 import { Bridge } from '../../src/kafka/bridge';
 import { createKafka } from '../../src/kafka/client';
 import { connectProducer } from '../../src/kafka/producer';
+import { startOutboxRelays } from '../../src/kafka/outbox';
 import { productRoutes } from '../../workers/product-routes';
 import { startAliasWatcher } from '../../src/model/alias-watcher';
 import { createRegistryAliasSource } from '../../src/model/registry';
@@ -46,7 +47,8 @@ export function clientOn(config: Config, connection: NativeConnection): Client {
  */
 export async function startBenchWorker(config: Config, log: Logger, options: WorkerChildOptions, connection: NativeConnection): Promise<Running> {
   const db = createDb(config.database.url);
-  const producer = await connectProducer(createKafka(config.kafka));
+  // The saga's effects leave through the outbox, relayed as in workers/worker-process.ts.
+  const outbox = startOutboxRelays({ shards: config.kafka.outboxShards, kafka: createKafka(config.kafka), database: config.database.url, logger: log });
   const models = new ModelRuntime({ modelName: options.modelName, logger: log.child({ component: 'model-runtime' }) });
   const watcher = startAliasWatcher(models, createRegistryAliasSource(db.db, options.modelName), { logger: log });
   const synced = await watcher.ready;
@@ -56,7 +58,7 @@ export async function startBenchWorker(config: Config, log: Logger, options: Wor
     namespace: config.temporal.namespace,
     taskQueue: options.taskQueue,
     workflowBundle: await bundleWorkflows(),
-    activities: createActivities({ db: db.db, producer, models, piiHashKey: secretPiiHashKey(config), modelName: options.modelName, topics: options.topics, logger: log }),
+    activities: createActivities({ db: db.db, models, piiHashKey: secretPiiHashKey(config), modelName: options.modelName, topics: options.topics, logger: log, outboxShards: config.kafka.outboxShards }),
     shutdownGraceTime: '10s',
     dataConverter: temporalDataConverter(config.temporal),
     ...options.workerOptions,
@@ -71,7 +73,7 @@ export async function startBenchWorker(config: Config, log: Logger, options: Wor
       await running;
       await watcher.stop();
       await models.close();
-      await producer.disconnect();
+      await outbox.stop();
       await db.close();
     },
   };

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { CLOUDEVENTS_MODES, DEFAULT_CLOUDEVENTS_MODE, type CloudEventsMode } from '../kafka/cloudevents-binding';
+import { DEFAULT_OUTBOX_SHARDS } from '../kafka/outbox/shard';
 import { databaseUrlTlsProblems, unreadableFile, withDatabaseCa } from '../security/connection-files';
 import { CodecKeyError, parseCodecKeys, type CodecKey } from '../security/payload-codec';
 
@@ -45,6 +46,8 @@ const envSchema = z.object({
   KAFKA_MIN_INSYNC_REPLICAS: z.coerce.number().int().min(1).max(16).optional(),
   /** Retention of closed workflows in a namespace `mainspring setup` registers (an existing one keeps its own). */
   TEMPORAL_NAMESPACE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
+  /** Outbox shards: one relay (one Kafka transactional producer) leads each, among all workers. Same in every worker. */
+  MAINSPRING_OUTBOX_SHARDS: z.coerce.number().int().min(1).max(64).default(DEFAULT_OUTBOX_SHARDS),
   /** How mainspring writes the events it emits (CloudEvents Kafka binding); the bridge reads both modes either way. */
   MAINSPRING_CLOUDEVENTS_MODE: optionalString.pipe(
     z
@@ -106,6 +109,8 @@ export interface Config {
     minInsyncReplicas?: number;
     /** How the events mainspring emits are written: structured (JSON envelope as the value) or binary (`ce_` headers). */
     cloudEventsMode: CloudEventsMode;
+    /** Shards of the saga-effect outbox (src/kafka/outbox/): a relay each, one leader per shard among the workers. */
+    outboxShards: number;
     ssl: boolean;
     sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
     /** PEM files for SSL (a private CA, a client certificate); any of them turns ssl on. */
@@ -211,6 +216,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, projectRoot 
       replicationFactor: env.KAFKA_REPLICATION_FACTOR,
       minInsyncReplicas: env.KAFKA_MIN_INSYNC_REPLICAS,
       cloudEventsMode: env.MAINSPRING_CLOUDEVENTS_MODE,
+      outboxShards: env.MAINSPRING_OUTBOX_SHARDS,
       ssl: env.KAFKA_SSL === 'true' || kafkaTls !== undefined,
       sasl,
       tls: kafkaTls,

@@ -67,7 +67,7 @@ export class SendCoalescer {
         for (const b of batch) b.resolve();
       } catch (err) {
         // All of them fail, even if some partitions took their part: sending those again here could write copies.
-        // Each caller decides (publishEffect's retry looks at the topic before sending again).
+        // Each caller decides.
         for (const b of batch) b.reject(err);
       }
     }
@@ -93,73 +93,38 @@ function coalescerOf(producer: Producer): SendCoalescer {
   return coalescer;
 }
 
-/** What one process remembers of its sends, per producer: those in flight, and envelopes acknowledged "once". */
-interface SendMemory {
-  pending: Map<string, Promise<void>>;
-  /** `topic\nid` of envelopes sent with `once`, insertion-ordered and trimmed to ACKNOWLEDGED_LIMIT: a retried
-   * activity attempt arrives within minutes. Other sends (demo streams, tests) are not remembered. */
-  acknowledged: Set<string>;
-}
+/** Sends of each producer still in flight, by topic and envelope ids: the same send made again joins it. */
+const pendingSends = new WeakMap<Producer, Map<string, Promise<void>>>();
 
-const ACKNOWLEDGED_LIMIT = 50_000;
-const memories = new WeakMap<Producer, SendMemory>();
-
-function memoryOf(producer: Producer): SendMemory {
-  let memory = memories.get(producer);
-  if (!memory) memories.set(producer, (memory = { pending: new Map(), acknowledged: new Set() }));
-  return memory;
+function pendingOf(producer: Producer): Map<string, Promise<void>> {
+  let pending = pendingSends.get(producer);
+  if (!pending) pendingSends.set(producer, (pending = new Map()));
+  return pending;
 }
 
 const sendKey = (topic: string, ids: ReadonlyArray<string>) => `${topic}\n${ids.join(',')}`;
 
-function remember(memory: SendMemory, topic: string, ids: ReadonlyArray<string>): void {
-  for (const id of ids) memory.acknowledged.add(sendKey(topic, [id]));
-  while (memory.acknowledged.size > ACKNOWLEDGED_LIMIT) memory.acknowledged.delete(memory.acknowledged.values().next().value as string);
-}
-
-/**
- * What this process knows of an earlier send of envelope `id` to `topic` through `producer`: still in flight (join
- * it), acknowledged (when it was sent with `once`), or nothing (never sent here, or the send failed).
- */
-export function earlierSend(producer: Producer, topic: string, id: string): { state: 'in-flight'; done: Promise<void> } | { state: 'acknowledged' } | undefined {
-  const memory = memoryOf(producer);
-  const key = sendKey(topic, [id]);
-  const pending = memory.pending.get(key);
-  if (pending) return { state: 'in-flight', done: pending };
-  return memory.acknowledged.has(key) ? { state: 'acknowledged' } : undefined;
-}
-
-/** What publishEvents did: wrote the envelopes, waited for the same send already in flight, or found them sent. */
-export type SendOutcome = 'sent' | 'joined' | 'already-acknowledged';
+/** What publishEvents did: wrote the envelopes, or waited for the same send already in flight. */
+export type SendOutcome = 'sent' | 'joined';
 
 /**
  * Publishes envelopes keyed by their subject (the partition key), waiting for all in-sync replicas.
  *
- * The idempotent producer retries without limit, so during a broker outage a send outlives the activity attempt that
- * made it; that attempt's retry sent a second copy and both landed once the broker was back (found by `mainspring
- * chaos`: two payments.flagged records for one payment after a Kafka kill). Envelopes published again while their
- * first send is still pending in this process join that send instead. With `once`, envelopes this process already
- * sent with `once` are not sent again; the check and the start of the send happen in one synchronous step, so two
- * overlapping activity attempts cannot both send (activities/shared.ts publishEffect).
+ * The idempotent producer retries without limit, so during a broker outage a send outlives the caller's wait; the
+ * same envelopes published again while their first send is still pending in this process join that send instead of
+ * writing a copy. (Saga effects do not come here: they go through the outbox, src/kafka/outbox/.)
  */
-export async function publishEvents(producer: Producer, topic: string, envelopes: ReadonlyArray<EventEnvelope<unknown>>, options: { once?: boolean; timeoutMs?: number } = {}): Promise<SendOutcome> {
+export async function publishEvents(producer: Producer, topic: string, envelopes: ReadonlyArray<EventEnvelope<unknown>>, options: { timeoutMs?: number } = {}): Promise<SendOutcome> {
   if (envelopes.length === 0) return 'sent';
-  const memory = memoryOf(producer);
-  const ids = envelopes.map((e) => e.id);
-  if (options.once && ids.every((id) => memory.acknowledged.has(sendKey(topic, [id])))) return 'already-acknowledged';
-  const key = sendKey(topic, ids);
-  const running = memory.pending.get(key);
+  const pending = pendingOf(producer);
+  const key = sendKey(topic, envelopes.map((e) => e.id));
+  const running = pending.get(key);
   if (running) {
     await boundedWait(running, options.timeoutMs, topic);
-    if (options.once) remember(memory, topic, ids);
     return 'joined';
   }
-  const send = sendEnvelopes(producer, topic, envelopes)
-    .then(() => {
-      if (options.once) remember(memory, topic, ids);
-    })
-    .finally(() => memory.pending.delete(key));
-  memory.pending.set(key, send);
+  const send = sendEnvelopes(producer, topic, envelopes).finally(() => pending.delete(key));
+  pending.set(key, send);
   await boundedWait(send, options.timeoutMs, topic);
   return 'sent';
 }
@@ -172,7 +137,7 @@ export class SendTimeoutError extends Error {
 /** How long a caller waits for an acknowledgement; the producer itself retries without limit (connectProducer). */
 export const SEND_TIMEOUT_MS = 30_000;
 
-/** The send stays pending (in `memory.pending`) after the wait ends, so a retry joins it rather than sending a copy. */
+/** The send stays pending (in `pendingSends`) after the wait ends, so a retry joins it rather than sending a copy. */
 async function boundedWait(send: Promise<void>, timeoutMs = SEND_TIMEOUT_MS, topic: string): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   try {

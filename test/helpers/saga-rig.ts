@@ -32,6 +32,8 @@ import { exportOnnx } from '../../src/model/onnx-export';
 import type { ModelRuntime } from '../../src/model/runtime';
 import { generateTrainingSet } from '../../src/model/synthetic';
 import { trainLogisticRegression } from '../../src/model/train';
+import { DEFAULT_OUTBOX_SHARDS, startOutboxRelays } from '../../src/kafka/outbox';
+import { Client as PgClient } from 'pg';
 import { deleteTopics } from './kafka';
 import { uniqueName } from './stack-env';
 
@@ -141,7 +143,31 @@ export async function deleteModelRows(db: Db, modelName: string): Promise<void> 
 }
 
 /** Closes what a rig opened (whatever was opened before a failure), then removes its topics. */
-export async function closeRig(parts: { producer?: Producer; models?: ModelRuntime; nativeConnections?: ReadonlyArray<NativeConnection | undefined>; connection?: Connection; kafka?: Kafka; topics?: string[] }): Promise<void> {
+/** The workers' outbox relays for a test's activities: its saga effects reach Kafka through them. */
+export interface TestOutbox {
+  /** Stops the relays and deletes the outbox rows of these topics. */
+  close(topics: ReadonlyArray<string>): Promise<void>;
+}
+
+export function startTestOutbox(kafka: Kafka, databaseUrl: string): TestOutbox {
+  // Quick to take the lead: another file's relays (same stack) may hold it and stop any time.
+  const relays = startOutboxRelays({ shards: DEFAULT_OUTBOX_SHARDS, kafka, database: databaseUrl, leaderRetryMs: 250, pollMs: 500 });
+  return {
+    close: async (topics) => {
+      await relays.stop();
+      const client = new PgClient({ connectionString: databaseUrl });
+      await client.connect();
+      try {
+        await client.query('delete from outbox where topic = any($1::text[])', [[...topics]]);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+export async function closeRig(parts: { outbox?: TestOutbox; producer?: Producer; models?: ModelRuntime; nativeConnections?: ReadonlyArray<NativeConnection | undefined>; connection?: Connection; kafka?: Kafka; topics?: string[] }): Promise<void> {
+  await parts.outbox?.close(parts.topics ?? []);
   await parts.producer?.disconnect();
   await parts.models?.close();
   for (const nc of parts.nativeConnections ?? []) await nc?.close();

@@ -21,7 +21,7 @@ import { ModelRuntime } from '../../src/model/runtime';
 import { createLogger } from '../../src/observability/logger';
 import { bundleWorkflows } from '../../workers/bundle-workflows';
 import { createTopics, readTopic, testKafka } from '../helpers/kafka';
-import { closeRig, deleteSagaRows, INTEGRATION_PII_KEY, SagaFixtures, sagaTestTopics, testPaymentRoute, trainedFraudModel } from '../helpers/saga-rig';
+import { closeRig, startTestOutbox, type TestOutbox, deleteSagaRows, INTEGRATION_PII_KEY, SagaFixtures, sagaTestTopics, testPaymentRoute, trainedFraudModel } from '../helpers/saga-rig';
 import { testStackEnv, uniqueName } from '../helpers/stack-env';
 import { eventually } from '../helpers/wait';
 
@@ -63,6 +63,7 @@ describe('CloudEvents producers on the real stack', () => {
   let producer: Producer;
   let sdkProducer: Producer;
   let db: DbHandle;
+  let outbox: TestOutbox | undefined;
   let models: ModelRuntime;
   let connection: Connection;
   let temporal: Client;
@@ -85,11 +86,12 @@ describe('CloudEvents producers on the real stack', () => {
     ]);
     temporal = new Client({ connection, namespace: stackEnv.temporalNamespace });
     db = createDb(stackEnv.databaseUrl, { max: 6 });
+    outbox = startTestOutbox(kafka, stackEnv.databaseUrl);
     models = new ModelRuntime({ modelName: 'fraud' });
     const champion = trainedFraudModel(101, 'fraud-it-ce-1');
     await models.setChampion('fraud-it-ce-1', champion.bytes, champion.sha256);
 
-    const activities = createActivities({ db: db.db, producer, models, piiHashKey: INTEGRATION_PII_KEY, topics, logger });
+    const activities = createActivities({ db: db.db, cloudEventsMode: 'binary', models, piiHashKey: INTEGRATION_PII_KEY, topics, logger });
     worker = await Worker.create({ connection: nativeConnection, namespace: stackEnv.temporalNamespace, taskQueue, workflowBundle: await bundleWorkflows(), activities });
     workerRun = worker.run();
     bridge = new Bridge({ kafka, temporal, producer, routes: [testPaymentRoute(topics.initiated, taskQueue)], logger, metrics: new Registry() }, { groupId: uniqueName('it-ce-bridge') });
@@ -108,7 +110,7 @@ describe('CloudEvents producers on the real stack', () => {
       await deleteSagaRows(db.db, created);
       await db.close();
     }
-    await closeRig({ producer, models, nativeConnections: [nativeConnection], connection, kafka, topics: allTopics });
+    await closeRig({ outbox, producer, models, nativeConnections: [nativeConnection], connection, kafka, topics: allTopics });
   });
 
   async function workflowIdsOnQueue(): Promise<string[]> {

@@ -17,7 +17,7 @@ import { ModelRuntime } from '../../src/model/runtime';
 import { createLogger } from '../../src/observability/logger';
 import { bundleWorkflows } from '../../workers/bundle-workflows';
 import { createTopics, testKafka } from '../helpers/kafka';
-import { closeRig, deleteSagaRows, INTEGRATION_PII_KEY, SagaFixtures, sagaTestTopics, testPaymentRoute } from '../helpers/saga-rig';
+import { closeRig, startTestOutbox, type TestOutbox, deleteSagaRows, INTEGRATION_PII_KEY, SagaFixtures, sagaTestTopics, testPaymentRoute } from '../helpers/saga-rig';
 import { testStackEnv, uniqueName } from '../helpers/stack-env';
 import { eventually } from '../helpers/wait';
 
@@ -39,6 +39,7 @@ describe('eager workflow start (bridge and worker on one connection)', () => {
   let kafka: Kafka;
   let producer: Producer;
   let db: DbHandle;
+  let outbox: TestOutbox | undefined;
   let models: ModelRuntime;
   let shared: NativeConnection;
   let workerless: NativeConnection;
@@ -52,6 +53,7 @@ describe('eager workflow start (bridge and worker on one connection)', () => {
     await createTopics(kafka, [backlogTopic], 1);
     producer = await connectProducer(kafka);
     db = createDb(stackEnv.databaseUrl, { max: 4 });
+    outbox = startTestOutbox(kafka, stackEnv.databaseUrl);
     models = new ModelRuntime({ modelName: 'fraud' }); // the rules score: this test is about how sagas start
     [shared, workerless] = await Promise.all([NativeConnection.connect({ address: stackEnv.temporalAddress }), NativeConnection.connect({ address: stackEnv.temporalAddress })]);
     worker = await Worker.create({
@@ -59,7 +61,7 @@ describe('eager workflow start (bridge and worker on one connection)', () => {
       namespace: stackEnv.temporalNamespace,
       taskQueue,
       workflowBundle: await bundleWorkflows(),
-      activities: createActivities({ db: db.db, producer, models, piiHashKey: INTEGRATION_PII_KEY, topics, logger }),
+      activities: createActivities({ db: db.db, models, piiHashKey: INTEGRATION_PII_KEY, topics, logger }),
     });
     running = worker.run();
   });
@@ -72,7 +74,7 @@ describe('eager workflow start (bridge and worker on one connection)', () => {
       await deleteSagaRows(db.db, { payments: fixtures.created.payments, users: fixtures.created.users, workflows: fixtures.created.workflows });
       await db.close();
     }
-    await closeRig({ producer, models, nativeConnections: [shared, workerless], kafka, topics: [...all, otherTopic, backlogTopic] });
+    await closeRig({ outbox, producer, models, nativeConnections: [shared, workerless], kafka, topics: [...all, otherTopic, backlogTopic] });
   });
 
   async function bridgeOn(connection: NativeConnection, topic: string): Promise<Registry> {

@@ -24,7 +24,7 @@ import { ENCRYPTED_ENCODING, METADATA_KEY_ID, parseCodecKeys } from '../../src/s
 import { temporalDataConverter } from '../../src/temporal/client';
 import { bundleWorkflows } from '../../workers/bundle-workflows';
 import { createTopics, testKafka } from '../helpers/kafka';
-import { closeRig, deleteSagaRows, INTEGRATION_PII_KEY, lowRiskProfile, sagaTestTopics, testPaymentRoute } from '../helpers/saga-rig';
+import { closeRig, startTestOutbox, type TestOutbox, deleteSagaRows, INTEGRATION_PII_KEY, lowRiskProfile, sagaTestTopics, testPaymentRoute } from '../helpers/saga-rig';
 import { testStackEnv, uniqueName } from '../helpers/stack-env';
 import { eventually } from '../helpers/wait';
 
@@ -62,6 +62,7 @@ describe('payload codec on the real stack', () => {
   let kafka: Kafka;
   let producer: Producer;
   let db: DbHandle;
+  let outbox: TestOutbox | undefined;
   let models: ModelRuntime;
   let connection: Connection;
   let sealedClient: Client;
@@ -84,12 +85,13 @@ describe('payload codec on the real stack', () => {
     sealedClient = new Client({ connection, namespace: stackEnv.temporalNamespace, dataConverter });
     plainClient = new Client({ connection, namespace: stackEnv.temporalNamespace });
     db = createDb(stackEnv.databaseUrl, { max: 4 });
+    outbox = startTestOutbox(kafka, stackEnv.databaseUrl);
     await db.db.insert(userRiskProfile).values(lowRiskProfile(userId));
     models = new ModelRuntime({ modelName: 'fraud' });
     const set = generateTrainingSet({ rows: 4_000, seed: 31 });
     const artifact = exportOnnx(trainLogisticRegression(set.X, set.y), { modelName: 'fraud', modelVersion: 'fraud-codec-1' });
     await models.setChampion('fraud-codec-1', artifact.bytes, artifact.sha256);
-    const activities = createActivities({ db: db.db, producer, models, piiHashKey: INTEGRATION_PII_KEY, topics, logger });
+    const activities = createActivities({ db: db.db, models, piiHashKey: INTEGRATION_PII_KEY, topics, logger });
     worker = await Worker.create({ connection: nativeConnection, namespace: stackEnv.temporalNamespace, taskQueue, workflowBundle: await bundleWorkflows(), activities, dataConverter });
     workerRun = worker.run();
     bridge = new Bridge({ kafka, temporal: sealedClient, producer, routes: [testPaymentRoute(topics.initiated, taskQueue)], logger, metrics: new Registry() }, { groupId: uniqueName('it-codec-bridge') });
@@ -107,7 +109,7 @@ describe('payload codec on the real stack', () => {
       await deleteSagaRows(db.db, { payments: [paymentId], users: [userId], workflows: [workflowId] });
       await db.close();
     }
-    await closeRig({ producer, models, nativeConnections: [nativeConnection], connection, kafka, topics: allTopics });
+    await closeRig({ outbox, producer, models, nativeConnections: [nativeConnection], connection, kafka, topics: allTopics });
   });
 
   it('stores only ciphertext in the history, the codec server decodes it for the UI, and the codec worker completes the saga', async () => {

@@ -20,7 +20,7 @@ import { bundleWorkflows } from '../../workers/bundle-workflows';
 import type { paymentSaga } from '../../workflows';
 import { resolveReviewUpdate, statusQuery } from '../../workflows/payment-saga/payment-saga.messages';
 import { createTopics, testKafka } from '../helpers/kafka';
-import { closeRig, deleteSagaRows, INTEGRATION_PII_KEY, riskyPaymentData, SagaFixtures, sagaTestTopics, testPaymentRoute, trainedFraudModel } from '../helpers/saga-rig';
+import { closeRig, startTestOutbox, type TestOutbox, deleteSagaRows, INTEGRATION_PII_KEY, riskyPaymentData, SagaFixtures, sagaTestTopics, testPaymentRoute, trainedFraudModel } from '../helpers/saga-rig';
 import { testStackEnv, uniqueName } from '../helpers/stack-env';
 import { eventually } from '../helpers/wait';
 
@@ -40,6 +40,7 @@ describe('payment saga on the real stack', () => {
   let kafka: Kafka;
   let producer: Producer;
   let db: DbHandle;
+  let outbox: TestOutbox | undefined;
   let models: ModelRuntime;
   let connection: Connection;
   let temporal: Client;
@@ -59,13 +60,14 @@ describe('payment saga on the real stack', () => {
     ]);
     temporal = new Client({ connection, namespace: stackEnv.temporalNamespace });
     db = createDb(stackEnv.databaseUrl, { max: 6 });
+    outbox = startTestOutbox(kafka, stackEnv.databaseUrl);
     models = new ModelRuntime({ modelName: 'fraud' });
     const champion = trainedFraudModel(101, 'fraud-it-1');
     const shadow = trainedFraudModel(202, 'fraud-it-2');
     await models.setChampion('fraud-it-1', champion.bytes, champion.sha256);
     await models.setShadow('fraud-it-2', shadow.bytes, shadow.sha256);
 
-    activities = createActivities({ db: db.db, producer, models, piiHashKey: INTEGRATION_PII_KEY, topics, logger });
+    activities = createActivities({ db: db.db, models, piiHashKey: INTEGRATION_PII_KEY, topics, logger });
     const workflowBundle = await bundleWorkflows();
     worker = await Worker.create({ connection: nativeConnection, namespace: stackEnv.temporalNamespace, taskQueue, workflowBundle, activities });
     workerRun = worker.run();
@@ -86,7 +88,7 @@ describe('payment saga on the real stack', () => {
       await deleteSagaRows(db.db, created);
       await db.close();
     }
-    await closeRig({ producer, models, nativeConnections: [nativeConnection], connection, kafka, topics: allTopics });
+    await closeRig({ outbox, producer, models, nativeConnections: [nativeConnection], connection, kafka, topics: allTopics });
   });
 
   const riskyUser = (eventTime: string) => fixtures.riskyUser(db.db, eventTime);

@@ -40,7 +40,7 @@ import { createLogger } from '../../src/observability/logger';
 import { bundleWorkflows } from '../../workers/bundle-workflows';
 import { progressQuery, type RebuildReport, type ReplayJobParams, type ReplayReport, type ScoreReport } from '../../workflows/replay-job/replay-job.messages';
 import { createTopics, deleteTopics, testKafka } from '../helpers/kafka';
-import { closeRig, DAY, deleteModelRows, deleteSagaRows, INTEGRATION_PII_KEY, testPaymentRoute } from '../helpers/saga-rig';
+import { closeRig, startTestOutbox, type TestOutbox, DAY, deleteModelRows, deleteSagaRows, INTEGRATION_PII_KEY, testPaymentRoute } from '../helpers/saga-rig';
 import { testStackEnv, uniqueName } from '../helpers/stack-env';
 import { eventually } from '../helpers/wait';
 
@@ -74,6 +74,7 @@ describe('replay and backfill on the real stack', () => {
   let kafka: Kafka;
   let producer: Producer;
   let db: DbHandle;
+  let outbox: TestOutbox | undefined;
   let models: ModelRuntime;
   let connection: Connection;
   let client: Client;
@@ -120,6 +121,7 @@ describe('replay and backfill on the real stack', () => {
     ]);
     client = new Client({ connection, namespace: stackEnv.temporalNamespace });
     db = createDb(stackEnv.databaseUrl, { max: 8 });
+    outbox = startTestOutbox(kafka, stackEnv.databaseUrl);
 
     // Champion and challenger in the registry; serving runs the champion's registered artifact.
     const lineage = { datasetHash: 'd'.repeat(64), rowCount: 6_000, labelTimeRange: null, codeVersion: 'it', trainedAt: new Date().toISOString(), source: 'synthetic' };
@@ -138,7 +140,7 @@ describe('replay and backfill on the real stack', () => {
       namespace: stackEnv.temporalNamespace,
       taskQueue: sagaQueue,
       workflowBundle,
-      activities: createActivities({ db: db.db, producer, models, piiHashKey: INTEGRATION_PII_KEY, modelName, logger, topics: sagaTopics }),
+      activities: createActivities({ db: db.db, models, piiHashKey: INTEGRATION_PII_KEY, modelName, logger, topics: sagaTopics }),
     });
     sagaRun = sagaWorker.run();
     const route = testPaymentRoute(topic, sagaQueue);
@@ -226,7 +228,7 @@ describe('replay and backfill on the real stack', () => {
       await deleteModelRows(d, modelName);
       await db.close();
     }
-    await closeRig({ producer, models, nativeConnections: [nativeConnection], connection, kafka, topics: [topic, dlqTopic(topic), ...Object.values(sagaTopics)] });
+    await closeRig({ outbox, producer, models, nativeConnections: [nativeConnection], connection, kafka, topics: [topic, dlqTopic(topic), ...Object.values(sagaTopics)] });
   });
 
   let baseline: ScoreReport;

@@ -18,7 +18,7 @@ import { ModelRuntime } from '../../src/model/runtime';
 import { createLogger } from '../../src/observability/logger';
 import { bundleWorkflows } from '../../workers/bundle-workflows';
 import { committedOffsets, createTopics, testKafka } from '../helpers/kafka';
-import { closeRig, deleteSagaRows, INTEGRATION_PII_KEY, lowRiskProfile, sagaTestTopics, testPaymentRoute } from '../helpers/saga-rig';
+import { closeRig, startTestOutbox, type TestOutbox, deleteSagaRows, INTEGRATION_PII_KEY, lowRiskProfile, sagaTestTopics, testPaymentRoute } from '../helpers/saga-rig';
 import { testStackEnv, uniqueName } from '../helpers/stack-env';
 import { eventually } from '../helpers/wait';
 
@@ -41,6 +41,7 @@ describe('scale-out: two bridges and two workers', () => {
   let kafka: Kafka;
   let producer: Producer;
   let db: DbHandle;
+  let outbox: TestOutbox | undefined;
   let models: ModelRuntime;
   let connection: Connection;
   let temporal: Client;
@@ -55,11 +56,12 @@ describe('scale-out: two bridges and two workers', () => {
     [producer, connection] = await Promise.all([connectProducer(kafka), Connection.connect({ address: stackEnv.temporalAddress })]);
     temporal = new Client({ connection, namespace: stackEnv.temporalNamespace });
     db = createDb(stackEnv.databaseUrl, { max: 6 });
+    outbox = startTestOutbox(kafka, stackEnv.databaseUrl);
     // No champion: the rules score (the saga's path is the same; this test is about distribution, not the model).
     models = new ModelRuntime({ modelName: 'fraud' });
     await db.db.insert(userRiskProfile).values(users.map((userId) => lowRiskProfile(userId)));
     const workflowBundle = await bundleWorkflows();
-    const activities = createActivities({ db: db.db, producer, models, piiHashKey: INTEGRATION_PII_KEY, topics, logger });
+    const activities = createActivities({ db: db.db, models, piiHashKey: INTEGRATION_PII_KEY, topics, logger });
     for (const identity of ['scale-worker-a', 'scale-worker-b']) {
       // A connection per worker, as two worker processes have (the SDK refuses two workers of one queue on one client).
       const nativeConnection = await NativeConnection.connect({ address: stackEnv.temporalAddress });
@@ -79,7 +81,7 @@ describe('scale-out: two bridges and two workers', () => {
       await deleteSagaRows(db.db, { payments: events.map((e) => e.data.paymentId), users, workflows: events.map((e) => `payment-${e.id}`) });
       await db.close();
     }
-    await closeRig({ producer, models, nativeConnections, connection, kafka, topics: allTopics });
+    await closeRig({ outbox, producer, models, nativeConnections, connection, kafka, topics: allTopics });
   });
 
   /** One burst: each key gets `perKey` payments back to back (one send, so per key in production order). */

@@ -45,7 +45,7 @@ import {
 } from '../../workflows/learning-loop/learning-loop.messages';
 import { launchChromium, screenshot } from '../helpers/browser';
 import { createTopics, testKafka } from '../helpers/kafka';
-import { closeRig, deleteModelRows, deleteSagaRows, INTEGRATION_PII_KEY, SagaFixtures, sagaTestTopics, testPaymentRoute } from '../helpers/saga-rig';
+import { closeRig, startTestOutbox, type TestOutbox, deleteModelRows, deleteSagaRows, INTEGRATION_PII_KEY, SagaFixtures, sagaTestTopics, testPaymentRoute } from '../helpers/saga-rig';
 import { testStackEnv, uniqueName } from '../helpers/stack-env';
 import { eventually } from '../helpers/wait';
 
@@ -91,6 +91,7 @@ describe('Temporal UI in a real browser', () => {
   let kafka: Kafka;
   let producer: Producer;
   let db: DbHandle;
+  let outbox: TestOutbox | undefined;
   let models: ModelRuntime;
   let connection: Connection;
   let client: Client;
@@ -111,6 +112,7 @@ describe('Temporal UI in a real browser', () => {
     ]);
     client = new Client({ connection, namespace: ns });
     db = createDb(stackEnv.databaseUrl, { max: 8 });
+    outbox = startTestOutbox(kafka, stackEnv.databaseUrl);
     models = new ModelRuntime({ modelName: 'fraud' });
     const set = generateTrainingSet({ rows: 6_000, seed: 101 });
     const champion = exportOnnx(trainLogisticRegression(set.X, set.y), { modelName: 'fraud', modelVersion: 'fraud-ui-1' });
@@ -124,7 +126,7 @@ describe('Temporal UI in a real browser', () => {
         namespace: ns,
         taskQueue: sagaQueue,
         workflowBundle,
-        activities: createActivities({ db: db.db, producer, models, piiHashKey: INTEGRATION_PII_KEY, topics, logger }),
+        activities: createActivities({ db: db.db, models, piiHashKey: INTEGRATION_PII_KEY, topics, logger }),
       }),
       Worker.create({ connection: nativeConnection, namespace: ns, taskQueue: learningQueue, workflowBundle, activities: createLearningActivities({ db: db.db, logger, codeVersion: 'it-ui' }) }),
     ]);
@@ -163,7 +165,7 @@ describe('Temporal UI in a real browser', () => {
       await deleteModelRows(d, modelName);
       await db.close();
     }
-    await closeRig({ producer, models, nativeConnections: [nativeConnection], connection, kafka, topics: allTopics });
+    await closeRig({ outbox, producer, models, nativeConnections: [nativeConnection], connection, kafka, topics: allTopics });
   });
 
   async function newPage(): Promise<Page> {

@@ -26,7 +26,7 @@ import { connectTemporal } from '../../src/temporal/client';
 import { bundleWorkflows } from '../../workers/bundle-workflows';
 import { resolveReviewUpdate, statusQuery } from '../../workflows/payment-saga/payment-saga.messages';
 import { createTopics, readTopic, testKafka } from '../helpers/kafka';
-import { closeRig, deleteSagaRows, INTEGRATION_PII_KEY, sagaTestTopics, seedRiskyUser, testPaymentRoute } from '../helpers/saga-rig';
+import { closeRig, startTestOutbox, type TestOutbox, deleteSagaRows, INTEGRATION_PII_KEY, sagaTestTopics, seedRiskyUser, testPaymentRoute } from '../helpers/saga-rig';
 import { testStackEnv, uniqueName } from '../helpers/stack-env';
 import { eventually } from '../helpers/wait';
 
@@ -55,6 +55,7 @@ describe('tracing on the real stack', () => {
   let kafka: Kafka;
   let producer: Producer;
   let db: DbHandle;
+  let outbox: TestOutbox | undefined;
   let models: ModelRuntime;
   let connection: Connection;
   let temporal: Client;
@@ -79,6 +80,7 @@ describe('tracing on the real stack', () => {
       NativeConnection.connect({ address: stackEnv.temporalAddress }),
     ]);
     db = createDb(stackEnv.databaseUrl, { max: 4 });
+    outbox = startTestOutbox(kafka, stackEnv.databaseUrl);
     models = new ModelRuntime({ modelName: 'fraud' });
     const set = generateTrainingSet({ rows: 6_000, seed: 101 });
     const champion = exportOnnx(trainLogisticRegression(set.X, set.y), { modelName: 'fraud', modelVersion: 'fraud-trace-1' });
@@ -90,7 +92,7 @@ describe('tracing on the real stack', () => {
       namespace: stackEnv.temporalNamespace,
       taskQueue,
       workflowBundle,
-      activities: createActivities({ db: db.db, producer, models, piiHashKey: INTEGRATION_PII_KEY, topics, logger }),
+      activities: createActivities({ db: db.db, models, piiHashKey: INTEGRATION_PII_KEY, topics, logger }),
       ...workerTracing.workerOptions(),
     });
     workerRun = worker.run();
@@ -107,7 +109,7 @@ describe('tracing on the real stack', () => {
       await deleteSagaRows(db.db, { payments: paymentIds, users: [userId], workflows: workflowIds });
       await db.close();
     }
-    await closeRig({ producer, models, nativeConnections: [nativeConnection], connection, kafka, topics: allTopics });
+    await closeRig({ outbox, producer, models, nativeConnections: [nativeConnection], connection, kafka, topics: allTopics });
     for (const t of [cli, bridgeTracing, workerTracing]) await t?.shutdown();
   });
 

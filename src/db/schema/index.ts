@@ -3,3 +3,4 @@ export * from './payments';
 export * from './models';
 export * from './learning';
 export * from './replay';
+export * from './outbox';

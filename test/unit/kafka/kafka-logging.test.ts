@@ -75,8 +75,8 @@ describe('publishEvents: bounded waits on an unbounded producer', () => {
     const requests: Array<() => void> = [];
     const producer = { sendBatch: () => new Promise<void>((resolve) => requests.push(resolve)) } as unknown as Parameters<typeof publishEvents>[0];
     const envelope = createEnvelope({ type: 'payments.initiated', version: 1, source: 'urn:test', subject: 'user-1', data: { a: 1 } });
-    await expect(publishEvents(producer, 't', [envelope], { once: true, timeoutMs: 50 })).rejects.toBeInstanceOf(SendTimeoutError);
-    const retry = publishEvents(producer, 't', [envelope], { once: true, timeoutMs: 5_000 });
+    await expect(publishEvents(producer, 't', [envelope], { timeoutMs: 50 })).rejects.toBeInstanceOf(SendTimeoutError);
+    const retry = publishEvents(producer, 't', [envelope], { timeoutMs: 5_000 });
     await new Promise((r) => setTimeout(r, 20));
     expect(requests).toHaveLength(1);
     requests[0]!();

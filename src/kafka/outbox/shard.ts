@@ -1,0 +1,80 @@
+// Pure parts of the outbox: which shard a record belongs to, what one Kafka transaction carries, and what a new
+// leader concludes about the rows an earlier leader attempted. No I/O.
+import type { TopicMessages } from 'kafkajs';
+
+/** Shards when MAINSPRING_OUTBOX_SHARDS is unset: a relay each, spread over the workers by their leader locks. */
+export const DEFAULT_OUTBOX_SHARDS = 4;
+
+/**
+ * The shard of a record key: FNV-1a (32 bit) mod `shards`. Stable across processes and versions — a row's shard is
+ * stamped when it is written, so changing this moves nothing already queued. Records of one key share a shard and
+ * so keep their order (one relay publishes a shard, in row order).
+ */
+export function shardOf(key: string | null, shards: number): number {
+  if (!Number.isInteger(shards) || shards < 1) throw new RangeError(`outbox shards must be a positive integer, got ${shards}`);
+  if (key === null) return 0;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % shards;
+}
+
+/** One relay per shard in all workers together: the leader holds this PostgreSQL advisory lock (two-int form). */
+export const OUTBOX_LOCK_CLASS = 0x6d737072; // "mspr"
+
+/** Channel the insert notifies (in its transaction, so the relay wakes once the row is visible). */
+export const OUTBOX_CHANNEL_PREFIX = 'mainspring_outbox_';
+export const outboxChannel = (shard: number): string => `${OUTBOX_CHANNEL_PREFIX}${shard}`;
+
+/**
+ * The shard's Kafka transactional id. One per shard, the same in every worker: a new leader's InitProducerId bumps
+ * the epoch, which aborts the previous leader's open transaction and makes its later sends and commits fail.
+ */
+export const outboxTransactionalId = (prefix: string, shard: number): string => `${prefix}-${shard}`;
+
+/** A row as the relay publishes it. */
+export interface OutboxRow {
+  id: number;
+  eventId: string;
+  topic: string;
+  key: string | null;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+/** The messages of one transaction, grouped by topic, in row order (kafkajs keeps that order per partition). */
+export function transactionMessages(rows: ReadonlyArray<OutboxRow>): TopicMessages[] {
+  const topics = new Map<string, TopicMessages>();
+  for (const row of [...rows].sort((a, b) => a.id - b.id)) {
+    let entry = topics.get(row.topic);
+    if (!entry) topics.set(row.topic, (entry = { topic: row.topic, messages: [] }));
+    entry.messages.push({ key: row.key, value: row.value, headers: row.headers });
+  }
+  return [...topics.values()];
+}
+
+/**
+ * The offset a transaction commits for the shard's progress group: its batch number. Committed atomically with the
+ * records, so after fencing, the group's offset says exactly which batches reached the topic.
+ */
+export const progressOffset = (batch: number): string => String(batch);
+
+/**
+ * What a new leader does with rows attempted but not marked sent: those of a batch at or below the last committed
+ * batch number are on the topic (mark them sent); the others' transaction was aborted or fenced (publish again).
+ */
+export function reconcileAttempted<R extends { id: number; batch: number | null }>(rows: ReadonlyArray<R>, committedBatch: number): { sent: number[]; resend: number[] } {
+  const sent: number[] = [];
+  const resend: number[] = [];
+  for (const row of rows) (row.batch !== null && row.batch <= committedBatch ? sent : resend).push(row.id);
+  return { sent, resend };
+}
+
+/** The committed batch number from the progress group's offsets (the highest over its topics; -1: none yet). */
+export function committedBatchOf(offsets: ReadonlyArray<{ partitions: ReadonlyArray<{ offset: string }> }>): number {
+  let max = -1;
+  for (const t of offsets) for (const p of t.partitions) max = Math.max(max, Number(p.offset));
+  return max;
+}

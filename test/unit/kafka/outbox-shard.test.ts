@@ -1,0 +1,57 @@
+import { committedBatchOf, reconcileAttempted, shardOf, transactionMessages, type OutboxRow } from '../../../src/kafka/outbox/shard';
+
+const row = (id: number, topic: string, key: string | null = `k${id}`): OutboxRow => ({ id, eventId: `e${id}`, topic, key, value: Buffer.from(`v${id}`), headers: { h: String(id) } });
+
+describe('shardOf', () => {
+  it('is stable FNV-1a mod the shard count: rows queued by an earlier version keep their shard', () => {
+    // FNV-1a 32 of "user-1" is 0xf5537974 (4115888500).
+    expect(shardOf('user-1', 2 ** 32)).toBe(0xf5537974);
+    expect(shardOf('user-1', 7)).toBe(4115888500 % 7);
+    expect(shardOf('', 4)).toBe(0x811c9dc5 % 4);
+    expect(shardOf(null, 4)).toBe(0);
+  });
+
+  it('spreads keys over every shard and keeps one key on one shard', () => {
+    const counts = [0, 0, 0, 0];
+    for (let i = 0; i < 4000; i++) counts[shardOf(`user-${i}`, 4)]++;
+    for (const c of counts) expect(c).toBeGreaterThan(800);
+    expect(new Set(Array.from({ length: 5 }, () => shardOf('user-42', 4))).size).toBe(1);
+  });
+
+  it('refuses a shard count that is not a positive integer', () => {
+    expect(() => shardOf('k', 0)).toThrow(RangeError);
+    expect(() => shardOf('k', 1.5)).toThrow(RangeError);
+  });
+});
+
+describe('transactionMessages', () => {
+  it('groups by topic in row order, whatever order the claim returned', () => {
+    const batch = transactionMessages([row(3, 'b'), row(1, 'a'), row(2, 'b'), row(4, 'a', null)]);
+    expect(batch.map((t) => [t.topic, t.messages.map((m) => String(m.value))])).toEqual([
+      ['a', ['v1', 'v4']],
+      ['b', ['v2', 'v3']],
+    ]);
+    expect(batch[0].messages[1]).toEqual({ key: null, value: Buffer.from('v4'), headers: { h: '4' } });
+  });
+});
+
+describe('reconcileAttempted', () => {
+  it('marks rows of committed batches sent and publishes the others again', () => {
+    const rows = [
+      { id: 1, batch: 6 },
+      { id: 2, batch: 7 },
+      { id: 3, batch: 8 },
+      { id: 4, batch: null },
+    ];
+    expect(reconcileAttempted(rows, 7)).toEqual({ sent: [1, 2], resend: [3, 4] });
+    expect(reconcileAttempted(rows, -1)).toEqual({ sent: [], resend: [1, 2, 3, 4] });
+  });
+});
+
+describe('committedBatchOf', () => {
+  it('is the highest offset the progress group committed, -1 when none', () => {
+    expect(committedBatchOf([])).toBe(-1);
+    expect(committedBatchOf([{ partitions: [{ offset: '-1' }] }])).toBe(-1);
+    expect(committedBatchOf([{ partitions: [{ offset: '12' }] }, { partitions: [{ offset: '40' }, { offset: '-1' }] }])).toBe(40);
+  });
+});
