@@ -13,6 +13,8 @@ export interface TopicRecord {
 /**
  * Reads every record of `topic` up to its end at the time of the call (a snapshot), with a throw-away consumer
  * group that commits nothing: DLQ listings and the chaos invariants need the whole topic, not what some group saw.
+ * Committed records only (read_committed, the kafkajs default): the end is the last stable offset, and saga effects
+ * are written in Kafka transactions (src/kafka/outbox/), whose aborted records a reader must not count.
  */
 export async function readTopicSnapshot(kafka: Kafka, topic: string, options: { timeoutMs?: number; groupPrefix?: string } = {}): Promise<TopicRecord[]> {
   const timeoutMs = options.timeoutMs ?? 30_000;
@@ -33,17 +35,23 @@ export async function readTopicSnapshot(kafka: Kafka, topic: string, options: { 
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`reading ${topic} timed out after ${timeoutMs} ms (${pending.size} partitions unfinished)`)), timeoutMs);
+      // A partition is read once a batch reaches its end. By the batch's last offset, not the last record's: a
+      // transaction's commit marker (and an aborted transaction's records) take offsets no record is delivered for,
+      // and a batch of only those reaches no handler but this event.
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        if (payload.topic !== topic || !pending.has(payload.partition)) return;
+        if (BigInt(payload.lastOffset) >= (ends.get(payload.partition) ?? 0n) - 1n) pending.delete(payload.partition);
+        if (pending.size === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
       void consumer.run({
         autoCommit: false,
         eachMessage: async ({ partition, message }) => {
           const end = ends.get(partition) ?? 0n;
           if (BigInt(message.offset) < end) {
             records.push({ partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers ?? {}, timestamp: message.timestamp });
-          }
-          if (BigInt(message.offset) >= end - 1n) pending.delete(partition);
-          if (pending.size === 0) {
-            clearTimeout(timer);
-            resolve();
           }
         },
       });
