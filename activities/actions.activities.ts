@@ -1,8 +1,10 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { createEvent, paymentFlaggedV1, paymentFlagRetractedV1, paymentLabeledV1, type PaymentFlaggedV1 } from '../schemas';
+import { createEvent, paymentFlaggedV1, paymentFlagRetractedV1, paymentLabeledV1, type EventEnvelope, type PaymentFlaggedV1, type PaymentInitiatedV1 } from '../schemas';
+import { toContractReasons } from '../schemas/limits';
 import { decision, notification, paymentHold, riskAdjustment, userRiskProfile } from '../src/db/schema';
 import type { CompensationReason, CompensationStep, ReviewVerdict } from '../workflows/payment-saga/payment-saga.messages';
 import { writeLedger } from './audit.activities';
+import type { ScoringResult } from './scoring.activities';
 import { errorMessage, eventIdFor, failPermanentFast, publishEffect, type ResolvedDeps } from './shared';
 
 // The effects of a FLAG and their undos. Every effect is keyed by an idempotency key the workflow derives from its id
@@ -46,9 +48,38 @@ export interface RiskAdjustmentResult {
   newScore: number;
 }
 
+/** What a flag is about, as the saga knows it; paymentFlaggedEvent turns it into the event. */
+export interface FlagFacts {
+  payment: Pick<PaymentInitiatedV1, 'paymentId' | 'userId' | 'amount' | 'currency'>;
+  scored: Pick<ScoringResult, 'probability' | 'modelVersion' | 'reasons' | 'fallback'>;
+  threshold: number;
+}
+
 export interface PublishFlaggedInput extends SagaRef {
   idempotencyKey: string;
-  data: PaymentFlaggedV1;
+  flag?: FlagFacts;
+  /** The event's data as sagas built it before FlagFacts (their scheduled steps still carry it). */
+  data?: PaymentFlaggedV1;
+}
+
+/** payments.flagged of a saga: the one place its data and envelope are built. */
+export function paymentFlaggedEvent(input: PublishFlaggedInput, source: string): EventEnvelope<PaymentFlaggedV1> {
+  const data: PaymentFlaggedV1 | undefined = input.flag
+    ? {
+        paymentId: input.flag.payment.paymentId,
+        userId: input.flag.payment.userId,
+        amount: input.flag.payment.amount,
+        currency: input.flag.payment.currency,
+        score: input.flag.scored.probability,
+        threshold: input.flag.threshold,
+        modelVersion: input.flag.scored.modelVersion,
+        reasons: toContractReasons(input.flag.scored.reasons),
+        fallback: input.flag.scored.fallback,
+        workflowId: input.workflowId,
+      }
+    : input.data;
+  if (!data) throw new Error(`publishFlagged for ${input.workflowId}: neither flag nor data given`);
+  return createEvent(paymentFlaggedV1, { id: eventIdFor(input.idempotencyKey), source, correlationId: input.correlationId, causationId: input.eventId, data });
 }
 
 export interface EscalateReviewInput extends SagaRef {
@@ -163,9 +194,9 @@ export function createActionActivities(deps: ResolvedDeps) {
 
     async publishFlagged(input: PublishFlaggedInput): Promise<{ flagEventId: string }> {
       return failPermanentFast(async () => {
-        const id = eventIdFor(input.idempotencyKey);
-        await publishEffect(deps, topics.flagged, createEvent(paymentFlaggedV1, { ...sagaEvent(input, id), data: input.data }));
-        return { flagEventId: id };
+        const envelope = paymentFlaggedEvent(input, deps.source);
+        await publishEffect(deps, topics.flagged, envelope);
+        return { flagEventId: envelope.id };
       });
     },
 

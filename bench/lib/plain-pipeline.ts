@@ -5,7 +5,7 @@ import type { PaymentInitiatedV1 } from '../../schemas/events/payment-initiated.
 import type { EventEnvelope } from '../../schemas/envelope';
 import type { KafkaCoordinates } from '../../schemas/bridged-event';
 import { decide, DEFAULT_THRESHOLD } from '../../workflows/payment-saga/decide';
-import { enrichInput, flaggedEventData, scoringRecordFields } from '../../workflows/payment-saga/payment-steps';
+import { enrichInput, scoringRecordFields } from '../../workflows/payment-saga/payment-steps';
 
 /** One payment, start to finish, in-process: what the saga does up to its first record (no review wait). */
 export async function processPayment(acts: PaymentSagaActivities, envelope: EventEnvelope<PaymentInitiatedV1>, kafka: KafkaCoordinates): Promise<void> {
@@ -26,7 +26,7 @@ export async function processPayment(acts: PaymentSagaActivities, envelope: Even
       acts.publishFlagged({
         ...ref,
         idempotencyKey: keyOf('publish-flagged'),
-        data: flaggedEventData(payment, scored, threshold, workflowId),
+        flag: { payment, scored, threshold },
       }),
       acts.notifyFraudTeam({ idempotencyKey: keyOf('notify-fraud-team'), paymentId: payment.paymentId, workflowId, summary: `payment ${payment.paymentId} flagged: ${why}; hold ${hold.holdKey}` }),
       acts.raiseRiskProfile({ idempotencyKey: keyOf('raise-risk-profile'), userId: payment.userId }),

@@ -3,6 +3,7 @@
 // Same keys and idempotency rules as the real activities (activities/*.ts); features go through the real feature spec.
 import { ApplicationFailure } from '@temporalio/common';
 import { assessPayment } from '../../activities/assessment.activities';
+import { paymentFlaggedEvent } from '../../activities/actions.activities';
 import type { EnrichmentResult, PaymentSagaActivities, RecordDecisionInput, ScoringResult } from '../../activities';
 import { buildFeatureVector, isLateEvent, VELOCITY_WINDOW_MS } from '../../src/features/payment-features';
 import { pseudonymize } from '../../src/security/pseudonymize';
@@ -185,7 +186,7 @@ export function fakeSagaActivities(world: SagaWorld, options: FakeOptions = {}):
     }),
     publishFlagged: wrap('publishFlagged', async (input) => {
       const id = `${input.idempotencyKey}#event`;
-      world.published.push({ topic: 'flagged', id, data: { ...input.data } });
+      world.published.push({ topic: 'flagged', id, data: { ...paymentFlaggedEvent(input, 'test/saga-activities').data } });
       return { flagEventId: id };
     }),
     retractFlag: compensation('retractFlag', 'retract-flag', async (input) => {

@@ -17,7 +17,7 @@ import type { EnrichmentResult, PaymentSagaActivities, RecordDecisionInput, Saga
 import { ASSESS, EFFECT, ENRICH, MUST_COMPLETE, RECORD_APPROVAL, SCORE } from './activity-profiles';
 import { checkOptions, decide, DEFAULT_REVIEW_DEADLINE, resolveThreshold } from './decide';
 import { formatAmount, sagaDetails } from './details';
-import { enrichInput, flaggedEventData, scoreSummary, scoringRecordFields } from './payment-steps';
+import { enrichInput, scoreSummary, scoringRecordFields } from './payment-steps';
 import { failedAssessmentStep, PaymentSagaFailure } from './errors';
 import { SAGA_PATCHES } from './patches';
 import { validateReviewRequest } from './review';
@@ -203,7 +203,9 @@ export async function paymentSaga(input: PaymentSagaInput): Promise<PaymentSagaR
               {
                 ...ref,
                 idempotencyKey: keyOf('publish-flagged'),
-                data: flaggedEventData(payment, scored, threshold, workflowId),
+                // The step builds the event (activities' paymentFlaggedEvent). Sagas that scheduled it earlier passed
+                // its data; an activity's input is not part of the command replay compares, so no patch is needed.
+                flag: { payment, scored, threshold },
               },
             ]),
           ({ flagEventId }) => ({

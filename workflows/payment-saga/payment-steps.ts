@@ -1,9 +1,7 @@
 // The inputs of the saga's steps, built from the payment: shared by the workflow and by anything that runs the same
 // steps without Temporal (the bench's plain consumer), so both always do identical work. Pure: no I/O, no clock.
 import type { EnrichmentResult, EnrichPaymentInput, RecordDecisionInput, ScoringResult } from '../../activities';
-import type { PaymentFlaggedV1 } from '../../schemas/events/payment-flagged.v1';
 import type { PaymentInitiatedV1 } from '../../schemas/events/payment-initiated.v1';
-import { toContractReasons } from '../../schemas/limits';
 
 export function enrichInput(payment: PaymentInitiatedV1, envelopeTime: string, processedAt: string): EnrichPaymentInput {
   return {
@@ -17,21 +15,6 @@ export function enrichInput(payment: PaymentInitiatedV1, envelopeTime: string, p
     ...(payment.newDevice === undefined ? {} : { newDevice: payment.newDevice }),
     eventTime: payment.eventTime ?? envelopeTime,
     processedAt,
-  };
-}
-
-export function flaggedEventData(payment: PaymentInitiatedV1, scored: ScoringResult, threshold: number, workflowId: string): PaymentFlaggedV1 {
-  return {
-    paymentId: payment.paymentId,
-    userId: payment.userId,
-    amount: payment.amount,
-    currency: payment.currency,
-    score: scored.probability,
-    threshold,
-    modelVersion: scored.modelVersion,
-    reasons: toContractReasons(scored.reasons),
-    fallback: scored.fallback,
-    workflowId,
   };
 }
 
