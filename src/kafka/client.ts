@@ -39,10 +39,11 @@ const TRANSIENT_BROKER_STATES = [
 ];
 
 /**
- * Not problems: a rebalance (kafkajs warns on each, e.g. a bridge joining), and a consumer restarting after a
- * retriable crash (kafkajs says so at error; the crash itself is logged at its own level just before).
+ * Not problems: a rebalance (kafkajs warns on each, e.g. a bridge joining), a consumer restarting after a retriable
+ * crash (kafkajs says so at error; the crash itself is logged at its own level just before), and the bounded retries
+ * of the outbox relays' transactional producers (src/kafka/outbox/relay.ts says why they keep the guarantee).
  */
-const ROUTINE_MESSAGES = ['The group is rebalancing, re-joining', 'Restarting the consumer in'];
+const ROUTINE_MESSAGES = ['The group is rebalancing, re-joining', 'Restarting the consumer in', 'Limiting retries for the idempotent producer'];
 
 const KAFKAJS_LEVEL_OF_PINO: Record<string, logLevel> = { trace: logLevel.DEBUG, debug: logLevel.DEBUG, info: logLevel.INFO, warn: logLevel.WARN, error: logLevel.ERROR, fatal: logLevel.ERROR, silent: logLevel.NOTHING };
 

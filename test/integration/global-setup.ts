@@ -33,6 +33,8 @@ export default async function globalSetup(): Promise<void> {
   }
   await warmGroupCoordinator(throwaway.env.KAFKA_BROKERS!.split(','));
   process.env.MAINSPRING_TEMPORAL_CLI = toolPaths(root).temporalCli;
+  // Suites that pause a service of the stack (outbox.test.ts: the broker) find its pid file under it.
+  process.env.MAINSPRING_TEST_STACK_HOME = throwaway.home;
   if (throwaway.endpoints.temporalUi) process.env.MAINSPRING_TEMPORAL_UI = throwaway.endpoints.temporalUi;
   process.stderr.write(`[test stack] up in ${((Date.now() - started) / 1000).toFixed(1)} s (home ${throwaway.home})\n`);
 }

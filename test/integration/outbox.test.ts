@@ -1,9 +1,12 @@
 // Saga effects are published once (src/kafka/outbox/): two relays of one shard, each with its own PostgreSQL
 // connection and transactional producer, as in two worker processes. The leader is taken away while its Kafka
 // transaction is open; the other takes over, fences it and publishes. A read_committed consumer sees every row
-// exactly once. The shard numbers are outside the workers' range, so relays of other suites on the same stack
+// exactly once; so it does when the broker freezes while the leader's send is pending and the leader loses its lock
+// meanwhile. The shard numbers are outside the workers' range, so relays of other suites on the same stack
 // never touch these rows.
 import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { Client as PgClient, Pool } from 'pg';
 import { createEvent, paymentFlagRetractedV1 } from '../../schemas';
@@ -136,5 +139,45 @@ describe('outbox relays', () => {
     const written = copies(await readAll(true, ids.length + blocked!.length, 1_000));
     expect(blocked!.length).toBeGreaterThan(0);
     expect(blocked!.map((id) => written.get(id))).toEqual(blocked!.map(() => 2));
+  });
+
+  // The test stack's own broker (a stack given by KAFKA_BROKERS is not ours to pause).
+  const brokerPidFile = process.env.MAINSPRING_TEST_STACK_HOME ? join(process.env.MAINSPRING_TEST_STACK_HOME, 'run', 'kafka.pid') : undefined;
+  const withOwnBroker = brokerPidFile && existsSync(brokerPidFile) ? test : test.skip;
+
+  withOwnBroker('broker outage: the leader loses its lock while its send is pending; after the outage every row is on the topic exactly once', async () => {
+    const shard = 30_000 + Math.floor(Math.random() * 10_000);
+    const prefix = uniqueName('mainspring-outbox-it');
+    const first = relay(shard, prefix);
+    await eventually(async () => first.leading, Boolean, { what: 'a leader' });
+    const second = relay(shard, prefix);
+    // Both producers have met the broker before it stops.
+    const warm = await enqueue(shard, 3);
+    await eventually(() => unsent(shard), (n) => n === 0, { what: 'the warm-up rows sent' });
+
+    const brokerPid = Number(readFileSync(brokerPidFile!, 'utf8').trim());
+    let ids: string[] = [];
+    process.kill(brokerPid, 'SIGSTOP');
+    try {
+      ids = await enqueue(shard, 20);
+      // The leader has put rows into a transaction whose send cannot complete.
+      await eventually(
+        async () => (await pool.query<{ n: number }>('select count(*)::int as n from outbox where shard = $1 and attempted_at is not null and sent_at is null', [shard])).rows[0].n,
+        (n) => n > 0,
+        { what: 'a pending transaction', timeoutMs: 10_000 },
+      );
+      const admin = new PgClient({ connectionString: stackEnv.databaseUrl });
+      await admin.connect();
+      await admin.query('select pg_terminate_backend($1)', [first.backendPid]);
+      await admin.end();
+      // Both relays now race for the lock (the first one's old term still waits on its send) while Kafka is frozen.
+      await new Promise((r) => setTimeout(r, 3_000));
+    } finally {
+      process.kill(brokerPid, 'SIGCONT');
+    }
+    await eventually(() => unsent(shard), (n) => n === 0, { what: 'every row sent after the outage', timeoutMs: 120_000 });
+    expect(first.leading || second.leading).toBe(true);
+    const committed = copies(await readAll(false, warm.length + ids.length));
+    expect([...warm, ...ids].filter((id) => committed.get(id) !== 1)).toEqual([]);
   });
 });

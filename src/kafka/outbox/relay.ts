@@ -131,7 +131,8 @@ export class OutboxRelay {
   }
 
   private async openClient(): Promise<Client> {
-    const client = new Client(typeof this.o.database === 'string' ? { connectionString: this.o.database } : this.o.database);
+    // Keepalive: a leader cut off without a FIN must lose its lock on the server side too, not hold it for hours.
+    const client = new Client({ ...(typeof this.o.database === 'string' ? { connectionString: this.o.database } : this.o.database), keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
     // A dead connection emits 'error'; the term watches it (lead), followers find out at their next query.
     client.on('error', () => undefined);
     await client.connect();
@@ -157,7 +158,10 @@ export class OutboxRelay {
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner, // the same partitions as every other producer of these keys
       transactionTimeout: 30_000,
-      retry: { retries: Number.MAX_SAFE_INTEGER },
+      // Bounded, unlike the plain idempotent producer's (src/kafka/producer.ts): a send given up on ends the term, and
+      // the next term's producer has a new epoch (no sequence number is reused) and finds out what committed. A send
+      // retried without limit would hold the shard for as long as a row's topic is gone. (kafkajs warns at creation.)
+      retry: { retries: 6 },
     });
     const onNotification = (n: Notification) => {
       if (n.channel === outboxChannel(this.o.shard)) this.wake();
