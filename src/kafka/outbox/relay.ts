@@ -4,7 +4,8 @@ import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { Client, type ClientConfig, type Notification } from 'pg';
 import type { Logger } from '../../observability/logger';
 import { attemptedUnsent, claimBatch, markSent, pruneSent, tryLeadShard } from './store';
-import { committedBatchOf, OUTBOX_LOCK_CLASS, outboxChannel, outboxTransactionalId, progressOffset, reconcileAttempted, transactionMessages, type OutboxRow } from './shard';
+import { lastCommittedBatch } from './progress';
+import { OUTBOX_LOCK_CLASS, outboxChannel, outboxTransactionalId, progressMessages, progressTopicOf, reconcileAttempted, transactionMessages, type OutboxRow } from './shard';
 
 export interface OutboxRelayOptions {
   shard: number;
@@ -210,12 +211,11 @@ export class OutboxRelay {
     }
   }
 
-  /** One Kafka transaction: the rows' records and the batch number as the progress group's offset, atomically. */
+  /** One Kafka transaction: the rows' records and the batch number's progress record, in one produce request. */
   private async publish(producer: Producer, rows: OutboxRow[], batch: number): Promise<void> {
     const txn = await producer.transaction();
     try {
-      await txn.sendBatch({ acks: -1, topicMessages: transactionMessages(rows) });
-      await txn.sendOffsets({ consumerGroupId: this.transactionalId, topics: [{ topic: rows[0].topic, partitions: [{ partition: 0, offset: progressOffset(batch) }] }] });
+      await txn.sendBatch({ acks: -1, topicMessages: [...transactionMessages(rows), progressMessages(this.transactionalId, this.o.shard, batch)] });
       await this.o.beforeCommit?.(rows);
       await txn.commit();
     } catch (err) {
@@ -239,13 +239,7 @@ export class OutboxRelay {
   }
 
   private async committedBatch(): Promise<number> {
-    const admin = this.o.kafka.admin();
-    await admin.connect();
-    try {
-      return committedBatchOf(await admin.fetchOffsets({ groupId: this.transactionalId }));
-    } finally {
-      await admin.disconnect();
-    }
+    return lastCommittedBatch(this.o.kafka, progressTopicOf(this.transactionalId));
   }
 }
 

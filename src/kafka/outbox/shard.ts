@@ -56,10 +56,18 @@ export function transactionMessages(rows: ReadonlyArray<OutboxRow>): TopicMessag
 }
 
 /**
- * The offset a transaction commits for the shard's progress group: its batch number. Committed atomically with the
- * records, so after fencing, the group's offset says exactly which batches reached the topic.
+ * The shard's progress topic (one partition, compacted): each transaction also writes its batch number there, so
+ * the number commits or aborts with the records. Only the shard's transactional id writes it, so once a new leader's
+ * InitProducerId has completed the previous transaction, nothing holds its last stable offset back and its last
+ * committed record is exactly the last batch that reached the topics. (A consumer-group offset committed in the
+ * transaction would do the same at three more round trips per transaction.)
  */
-export const progressOffset = (batch: number): string => String(batch);
+export const progressTopicOf = (transactionalId: string): string => `${transactionalId}.progress`;
+
+/** The progress record of a transaction: keyed by the shard, the batch number as the value. */
+export function progressMessages(transactionalId: string, shard: number, batch: number): TopicMessages {
+  return { topic: progressTopicOf(transactionalId), messages: [{ key: String(shard), value: String(batch) }] };
+}
 
 /**
  * What a new leader does with rows attempted but not marked sent: those of a batch at or below the last committed
@@ -72,9 +80,9 @@ export function reconcileAttempted<R extends { id: number; batch: number | null 
   return { sent, resend };
 }
 
-/** The committed batch number from the progress group's offsets (the highest over its topics; -1: none yet). */
-export function committedBatchOf(offsets: ReadonlyArray<{ partitions: ReadonlyArray<{ offset: string }> }>): number {
+/** The last batch number among committed progress records (-1: none). */
+export function lastBatchOf(values: ReadonlyArray<Buffer | null>): number {
   let max = -1;
-  for (const t of offsets) for (const p of t.partitions) max = Math.max(max, Number(p.offset));
+  for (const v of values) if (v !== null && /^\d+$/.test(v.toString())) max = Math.max(max, Number(v.toString()));
   return max;
 }

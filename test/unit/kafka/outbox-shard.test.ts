@@ -1,4 +1,4 @@
-import { committedBatchOf, reconcileAttempted, shardOf, transactionMessages, type OutboxRow } from '../../../src/kafka/outbox/shard';
+import { lastBatchOf, progressMessages, progressTopicOf, reconcileAttempted, shardOf, transactionMessages, type OutboxRow } from '../../../src/kafka/outbox/shard';
 
 const row = (id: number, topic: string, key: string | null = `k${id}`): OutboxRow => ({ id, eventId: `e${id}`, topic, key, value: Buffer.from(`v${id}`), headers: { h: String(id) } });
 
@@ -48,10 +48,14 @@ describe('reconcileAttempted', () => {
   });
 });
 
-describe('committedBatchOf', () => {
-  it('is the highest offset the progress group committed, -1 when none', () => {
-    expect(committedBatchOf([])).toBe(-1);
-    expect(committedBatchOf([{ partitions: [{ offset: '-1' }] }])).toBe(-1);
-    expect(committedBatchOf([{ partitions: [{ offset: '12' }] }, { partitions: [{ offset: '40' }, { offset: '-1' }] }])).toBe(40);
+describe('progress records', () => {
+  it('go to the shard\'s own one-partition topic, keyed by the shard, the batch number as the value', () => {
+    expect(progressTopicOf('mainspring-outbox-3')).toBe('mainspring-outbox-3.progress');
+    expect(progressMessages('mainspring-outbox-3', 3, 41)).toEqual({ topic: 'mainspring-outbox-3.progress', messages: [{ key: '3', value: '41' }] });
+  });
+
+  it('read back as the highest committed batch number, -1 when none', () => {
+    expect(lastBatchOf([])).toBe(-1);
+    expect(lastBatchOf([Buffer.from('12'), null, Buffer.from('40'), Buffer.from('39'), Buffer.from('x')])).toBe(40);
   });
 });
