@@ -11,6 +11,7 @@ import type { Kafka, KafkaMessage } from 'kafkajs';
 import { Client as PgClient, Pool } from 'pg';
 import { createEvent, paymentFlagRetractedV1 } from '../../schemas';
 import { enqueueEffect, OutboxRelay, outboxEffect, type OutboxRelayOptions } from '../../src/kafka/outbox';
+import { progressTopicOf } from '../../src/kafka/outbox/shard';
 import { createTopics, deleteTopics, testKafka } from '../helpers/kafka';
 import { testStackEnv, uniqueName } from '../helpers/stack-env';
 import { eventually } from '../helpers/wait';
@@ -20,6 +21,8 @@ const topic = uniqueName('outbox');
 let kafka: Kafka;
 let pool: Pool;
 const relays: OutboxRelay[] = [];
+/** The relays' progress topics: created on their first lead, removed with the file's topic. */
+const progressTopics = new Set<string>();
 
 beforeAll(async () => {
   kafka = testKafka();
@@ -31,11 +34,12 @@ afterAll(async () => {
   await Promise.all(relays.map((r) => r.stop(1_000)));
   await pool?.query('delete from outbox where topic = $1', [topic]);
   await pool?.end();
-  await deleteTopics(kafka, [topic]).catch(() => undefined);
+  await deleteTopics(kafka, [topic, ...progressTopics]).catch(() => undefined);
 });
 
 /** A relay as one worker process runs it: its own connection and its own Kafka client (so its own producer). */
 function relay(shard: number, prefix: string, extra: Partial<OutboxRelayOptions> = {}): OutboxRelay {
+  progressTopics.add(progressTopicOf(`${prefix}-${shard}`));
   const r = new OutboxRelay({ shard, kafka: testKafka(), database: stackEnv.databaseUrl, transactionalIdPrefix: prefix, leaderRetryMs: 200, pollMs: 300, maxRows: 10, ...extra });
   relays.push(r);
   return r.start();

@@ -16,8 +16,9 @@ export async function lastCommittedBatch(kafka: Kafka, topic: string, timeoutMs 
   let end: bigint;
   let low: bigint;
   try {
-    // Compacted: only the latest batch number matters. One partition: one order of transactions.
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] });
+    // Compacted: only the latest batch number matters. One partition: one order of transactions. Created only when
+    // missing, so a cluster where the topics are made by hand needs no create permission for the workers.
+    if (!(await admin.listTopics()).includes(topic)) await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] });
     const [p] = await admin.fetchTopicOffsets(topic); // read_committed: the last stable offset
     end = BigInt(p.high);
     low = BigInt(p.low);
