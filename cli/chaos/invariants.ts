@@ -70,7 +70,7 @@ export interface ChaosObservations {
   /** every payments.flagged record; `at` = its Kafka timestamp (when the producer created it) */
   flagged: Array<{ paymentId: string; eventId: string; at?: number; where?: string }>;
   /** payments.scored records (optional): repeated copies are reported, not failed (the contract is per event id) */
-  scored?: Array<{ paymentId: string; eventId: string }>;
+  scored?: Array<{ paymentId: string; eventId: string; where?: string }>;
   ledger: Array<{ workflowId: string; step: string; outcome: string }>;
   /** every payments.flag-retracted record (optional) */
   retracted?: Array<{ paymentId: string; eventId: string }>;
@@ -170,7 +170,10 @@ export function checkInvariants(o: ChaosObservations): InvariantReport {
       name: 'payments.scored: one event per payment (copies with one id: info)',
       ok: distinct.length === 0,
       info: distinct.length === 0,
-      detail: distinct.length > 0 ? `${distinct.length} payment(s) scored twice:${sample(distinct.map(([p, n]) => `${p} ×${n}`))}` : `${o.scored.length} records; ${copies.length} payment(s) with a repeated copy of the same event`,
+      detail:
+        distinct.length > 0
+          ? `${distinct.length} payment(s) scored twice:${sample(distinct.map(([p, n]) => `${p} ×${n}`))}`
+          : `${o.scored.length} records; ${copies.length} payment(s) with a repeated copy of the same event${sample(copies.map(([p]) => `${p} at ${o.scored!.filter((r) => r.paymentId === p).map((r) => r.where ?? '?').join(' ')}`))}`,
     });
   }
 

@@ -484,7 +484,7 @@ async function collect(o: {
     holds: holds.map((h) => ({ paymentId: h.payment_id, status: h.status })),
     notifications: notifications.map((n) => ({ paymentId: n.payment_id, kind: n.kind })),
     flagged: flagged.map((r) => ({ ...paymentEventRef(r), at: r.timestamp === undefined ? undefined : Number(r.timestamp), where: `${r.partition}/${r.offset}` })),
-    scored: scored.map(paymentEventRef),
+    scored: scored.map((r) => ({ ...paymentEventRef(r), where: `${r.partition}/${r.offset}` })),
     retracted: retracted.map(paymentEventRef),
     requireCompensation: o.requireCompensation,
     ledger: ledger.map((l) => ({ workflowId: l.workflow_id, step: l.step, outcome: l.outcome })),

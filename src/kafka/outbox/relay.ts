@@ -4,7 +4,7 @@ import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { Client, type ClientConfig, type Notification } from 'pg';
 import type { Logger } from '../../observability/logger';
 import { attemptedUnsent, claimBatch, markSent, pruneSent, tryLeadShard } from './store';
-import { lastCommittedBatch } from './progress';
+import { ensureProgressTopic, lastCommittedBatch } from './progress';
 import { OUTBOX_LOCK_CLASS, outboxChannel, outboxTransactionalId, progressMessages, progressTopicOf, reconcileAttempted, transactionMessages, type OutboxRow } from './shard';
 
 export interface OutboxRelayOptions {
@@ -175,7 +175,7 @@ export class OutboxRelay {
       // the previous leader's open transaction is aborted (or its commit completed) before we read what it did.
       const fence = await held(producer.transaction());
       await held(fence.abort());
-      let next = (await held(this.takeOver(client))) + 1;
+      let next = (await held(this.takeOver(client, producer))) + 1;
       this.leadingNow = true;
       this.log?.info({ transactionalId: this.transactionalId }, 'outbox relay leads its shard');
       await held(client.query(`listen ${outboxChannel(this.o.shard)}`));
@@ -229,17 +229,15 @@ export class OutboxRelay {
    * After fencing: rows an earlier term attempted are marked sent when their batch committed and are left to be
    * published again otherwise. Returns the last batch number used, which the next transaction goes past.
    */
-  private async takeOver(client: Client): Promise<number> {
-    const committed = await this.committedBatch();
+  private async takeOver(client: Client, producer: Producer): Promise<number> {
+    const topic = progressTopicOf(this.transactionalId);
+    await ensureProgressTopic(this.o.kafka, topic);
+    const committed = await lastCommittedBatch(this.o.kafka, producer, topic, this.o.shard);
     const { rows, maxBatch } = await attemptedUnsent(client, this.o.shard);
     const { sent, resend } = reconcileAttempted(rows, committed);
     await markSent(client, sent);
     if (rows.length > 0) this.log?.info({ committedBatch: committed, foundCommitted: sent.length, toPublishAgain: resend.length }, 'outbox relay took over attempted rows');
     return Math.max(committed, maxBatch);
-  }
-
-  private async committedBatch(): Promise<number> {
-    return lastCommittedBatch(this.o.kafka, progressTopicOf(this.transactionalId));
   }
 }
 

@@ -64,9 +64,14 @@ export function transactionMessages(rows: ReadonlyArray<OutboxRow>): TopicMessag
  */
 export const progressTopicOf = (transactionalId: string): string => `${transactionalId}.progress`;
 
-/** The progress record of a transaction: keyed by the shard, the batch number as the value. */
+/** The progress record of a transaction: the batch number as the value (compaction keeps the latest per key). */
 export function progressMessages(transactionalId: string, shard: number, batch: number): TopicMessages {
-  return { topic: progressTopicOf(transactionalId), messages: [{ key: String(shard), value: String(batch) }] };
+  return { topic: progressTopicOf(transactionalId), messages: [{ key: `${shard}:batch`, value: String(batch) }] };
+}
+
+/** What a new leader writes before reading the progress topic back (progress.ts lastCommittedBatch). */
+export function takeoverMessages(topic: string, shard: number, token: string): TopicMessages {
+  return { topic, messages: [{ key: `${shard}:takeover`, value: `takeover:${token}` }] };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { lastBatchOf, progressMessages, progressTopicOf, reconcileAttempted, shardOf, transactionMessages, type OutboxRow } from '../../../src/kafka/outbox/shard';
+import { lastBatchOf, progressMessages, progressTopicOf, takeoverMessages, reconcileAttempted, shardOf, transactionMessages, type OutboxRow } from '../../../src/kafka/outbox/shard';
 
 const row = (id: number, topic: string, key: string | null = `k${id}`): OutboxRow => ({ id, eventId: `e${id}`, topic, key, value: Buffer.from(`v${id}`), headers: { h: String(id) } });
 
@@ -51,7 +51,8 @@ describe('reconcileAttempted', () => {
 describe('progress records', () => {
   it('go to the shard\'s own one-partition topic, keyed by the shard, the batch number as the value', () => {
     expect(progressTopicOf('mainspring-outbox-3')).toBe('mainspring-outbox-3.progress');
-    expect(progressMessages('mainspring-outbox-3', 3, 41)).toEqual({ topic: 'mainspring-outbox-3.progress', messages: [{ key: '3', value: '41' }] });
+    expect(progressMessages('mainspring-outbox-3', 3, 41)).toEqual({ topic: 'mainspring-outbox-3.progress', messages: [{ key: '3:batch', value: '41' }] });
+    expect(takeoverMessages('t', 3, 'x')).toEqual({ topic: 't', messages: [{ key: '3:takeover', value: 'takeover:x' }] });
   });
 
   it('read back as the highest committed batch number, -1 when none', () => {
