@@ -1,11 +1,11 @@
 // One relay per outbox shard in every worker process; the one holding the shard's advisory lock leads and publishes
 // the shard's rows in Kafka transactions. See README "Effects are published once".
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type PartitionMetadata, type Producer, type TopicMessages } from 'kafkajs';
 import { Client, type ClientConfig, type Notification } from 'pg';
 import type { Logger } from '../../observability/logger';
 import { attemptedUnsent, claimBatch, markSent, pruneSent, tryLeadShard } from './store';
 import { ensureProgressTopic, lastCommittedBatch } from './progress';
-import { OUTBOX_LOCK_CLASS, outboxChannel, outboxTransactionalId, progressMessages, progressTopicOf, reconcileAttempted, transactionMessages, type OutboxRow } from './shard';
+import { OUTBOX_LOCK_CLASS, outboxChannel, outboxTransactionalId, progressMessages, progressTopicOf, reconcileAttempted, requestsByLeader, transactionMessages, type OutboxRow, type Route } from './shard';
 
 export interface OutboxRelayOptions {
   shard: number;
@@ -164,6 +164,7 @@ export class OutboxRelay {
       // retried without limit would hold the shard for as long as a row's topic is gone. (kafkajs warns at creation.)
       retry: { retries: 6 },
     });
+    this.partitions = new Map();
     const onNotification = (n: Notification) => {
       if (n.channel === outboxChannel(this.o.shard)) this.wake();
     };
@@ -211,11 +212,39 @@ export class OutboxRelay {
     }
   }
 
-  /** One Kafka transaction: the rows' records and the batch number's progress record, in one produce request. */
+  /** Partitions of the topics this term wrote to, with their leaders (a term ends on any send error: fetched anew). */
+  private partitions = new Map<string, PartitionMetadata[]>();
+  private readonly partitioner = Partitioners.DefaultPartitioner();
+
+  /** Partition (as every producer of these keys picks it) and leader of each message, from this term's metadata. */
+  private async router(batches: ReadonlyArray<TopicMessages>): Promise<Route> {
+    const missing = [...new Set(batches.map((b) => b.topic))].filter((t) => !this.partitions.has(t));
+    if (missing.length > 0) {
+      const admin = this.o.kafka.admin();
+      await admin.connect();
+      try {
+        for (const t of (await admin.fetchTopicMetadata({ topics: missing })).topics) this.partitions.set(t.name, t.partitions);
+      } finally {
+        await admin.disconnect();
+      }
+    }
+    return (topic, message) => {
+      const partitionMetadata = this.partitions.get(topic) ?? [];
+      const partition = this.partitioner({ topic, partitionMetadata, message });
+      return { partition, leader: partitionMetadata.find((p) => p.partitionId === partition)?.leader ?? -1 };
+    };
+  }
+
+  /**
+   * One Kafka transaction: the rows' records and the batch number's progress record, one produce request per leader
+   * broker, one after the other (shard.ts requestsByLeader says why).
+   */
   private async publish(producer: Producer, rows: OutboxRow[], batch: number): Promise<void> {
+    const batches = [...transactionMessages(rows), progressMessages(this.transactionalId, this.o.shard, batch)];
+    const requests = requestsByLeader(batches, await this.router(batches));
     const txn = await producer.transaction();
     try {
-      await txn.sendBatch({ acks: -1, topicMessages: [...transactionMessages(rows), progressMessages(this.transactionalId, this.o.shard, batch)] });
+      for (const topicMessages of requests) await txn.sendBatch({ acks: -1, topicMessages });
       await this.o.beforeCommit?.(rows);
       await txn.commit();
     } catch (err) {

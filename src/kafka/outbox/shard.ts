@@ -1,6 +1,6 @@
 // Pure parts of the outbox: which shard a record belongs to, what one Kafka transaction carries, and what a new
 // leader concludes about the rows an earlier leader attempted. No I/O.
-import type { TopicMessages } from 'kafkajs';
+import type { Message, TopicMessages } from 'kafkajs';
 
 /** Shards when MAINSPRING_OUTBOX_SHARDS is unset: a relay each, spread over the workers by their leader locks. */
 export const DEFAULT_OUTBOX_SHARDS = 4;
@@ -53,6 +53,31 @@ export function transactionMessages(rows: ReadonlyArray<OutboxRow>): TopicMessag
     entry.messages.push({ key: row.key, value: row.value, headers: row.headers });
   }
   return [...topics.values()];
+}
+
+/** Where one message goes: its partition (set on it) and that partition's leader broker. */
+export type Route = (topic: string, message: Message) => { partition: number; leader: number };
+
+/**
+ * The transaction's messages as one produce request per leader broker, to be sent one after the other. kafkajs sends
+ * a batch spanning several brokers as concurrent requests, and when one of them fails (a concurrent AddPartitionsToTxn
+ * is refused while the transaction coordinator is busy, common on a multi-broker cluster) it retries while the others
+ * are still in flight, and sends those again with new sequence numbers: both copies land in the transaction
+ * (found by `npm run rehearse`: payments.flagged twice at adjacent offsets). One broker per request closes that.
+ */
+export function requestsByLeader(batches: ReadonlyArray<TopicMessages>, route: Route): TopicMessages[][] {
+  const leaders = new Map<number, Map<string, Message[]>>();
+  for (const { topic, messages } of batches) {
+    for (const message of messages) {
+      const { partition, leader } = route(topic, message);
+      let topics = leaders.get(leader);
+      if (!topics) leaders.set(leader, (topics = new Map()));
+      let list = topics.get(topic);
+      if (!list) topics.set(topic, (list = []));
+      list.push({ ...message, partition });
+    }
+  }
+  return [...leaders.values()].map((topics) => [...topics].map(([topic, messages]) => ({ topic, messages })));
 }
 
 /**

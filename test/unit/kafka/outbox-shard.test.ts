@@ -1,4 +1,4 @@
-import { lastBatchOf, progressMessages, progressTopicOf, takeoverMessages, reconcileAttempted, shardOf, transactionMessages, type OutboxRow } from '../../../src/kafka/outbox/shard';
+import { lastBatchOf, progressMessages, progressTopicOf, requestsByLeader, takeoverMessages, reconcileAttempted, shardOf, transactionMessages, type OutboxRow } from '../../../src/kafka/outbox/shard';
 
 const row = (id: number, topic: string, key: string | null = `k${id}`): OutboxRow => ({ id, eventId: `e${id}`, topic, key, value: Buffer.from(`v${id}`), headers: { h: String(id) } });
 
@@ -58,5 +58,26 @@ describe('progress records', () => {
   it('read back as the highest committed batch number, -1 when none', () => {
     expect(lastBatchOf([])).toBe(-1);
     expect(lastBatchOf([Buffer.from('12'), null, Buffer.from('40'), Buffer.from('39'), Buffer.from('x')])).toBe(40);
+  });
+});
+
+describe('requestsByLeader', () => {
+  it('makes one request per leader broker, each message with its partition set, in first-seen order', () => {
+    const route = (topic: string, message: { key?: string | Buffer | null }) => {
+      const partition = Number(String(message.key).slice(1)) % 3;
+      return { partition, leader: topic === 'p' ? 9 : partition === 0 ? 1 : 2 };
+    };
+    const requests = requestsByLeader(
+      [
+        { topic: 'a', messages: [{ key: 'k1', value: '1' }, { key: 'k3', value: '3' }, { key: 'k4', value: '4' }] },
+        { topic: 'p', messages: [{ key: 'k0', value: 'batch' }] },
+      ],
+      route,
+    );
+    expect(requests).toEqual([
+      [{ topic: 'a', messages: [{ key: 'k1', value: '1', partition: 1 }, { key: 'k4', value: '4', partition: 1 }] }],
+      [{ topic: 'a', messages: [{ key: 'k3', value: '3', partition: 0 }] }],
+      [{ topic: 'p', messages: [{ key: 'k0', value: 'batch', partition: 0 }] }],
+    ]);
   });
 });
