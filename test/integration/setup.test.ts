@@ -68,8 +68,23 @@ describe('mainspring setup', () => {
     const config = loadConfig({ ...process.env, KAFKA_PARTITIONS: '64', KAFKA_REPLICATION_FACTOR: '1', KAFKA_MIN_INSYNC_REPLICAS: '1' });
     const steps = await setupCluster(config, { parts: ['kafka'] });
     // The test stack created every topic already, with fewer partitions: reported, not changed.
-    expect(steps).toHaveLength(ALL_TOPICS.length);
-    for (const step of steps) expect(step.outcome).toMatch(/^present, \d+ partitions × 1 replicas; \d+ partitions, 64 configured: not changed/);
+    const topicSteps = steps.filter((s) => s.what.startsWith('topic '));
+    expect(topicSteps).toHaveLength(ALL_TOPICS.length);
+    expect(steps).toContainEqual({ part: 'kafka', what: `outbox progress topics (${config.kafka.outboxShards} shards)`, outcome: expect.stringContaining('mainspring-outbox-0.progress') });
+    for (const step of topicSteps) expect(step.outcome).toMatch(/^present, \d+ partitions × 1 replicas; \d+ partitions, 64 configured: not changed/);
+
+    const progress = await (async () => {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const { topics } = await admin.fetchTopicMetadata({ topics: ['mainspring-outbox-0.progress'] });
+        const configs = await admin.describeConfigs({ resources: [{ type: 2, name: 'mainspring-outbox-0.progress', configNames: ['cleanup.policy'] }], includeSynonyms: false });
+        return { partitions: topics[0].partitions.length, policy: configs.resources[0].configEntries[0]?.configValue };
+      } finally {
+        await admin.disconnect();
+      }
+    })();
+    expect(progress).toEqual({ partitions: 1, policy: 'compact' });
 
     const topic = uniqueName('setup-it-topic');
     // min.insync.replicas 2 on one replica (no acks=all write could succeed): a value no default gives.

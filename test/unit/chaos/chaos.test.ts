@@ -86,6 +86,20 @@ describe('chaos invariants', () => {
     expect(report).toMatchObject({ ok: true, lost: 0, duplicates: 0, dlqd: 1 });
   });
 
+  it('fail on a second payments.scored record of a payment, even a copy with the same event id (the outbox publishes once)', () => {
+    const o = clean();
+    o.scored = [
+      { paymentId: 'p0', eventId: 's0', where: '0/0' },
+      { paymentId: 'p2', eventId: 's2', where: '1/0' },
+    ];
+    expect(failed(o)).toEqual([]);
+    o.scored.push({ paymentId: 'p2', eventId: 's2', where: '1/1' });
+    const report = checkInvariants(o);
+    expect(failed(o)).toEqual(['payments.scored: exactly one record per payment']);
+    expect(report.duplicates).toBe(1);
+    expect(report.checks.find((c) => !c.ok)?.detail).toContain('p2 ×2 at 1/0 1/1');
+  });
+
   it('count a valid event without a workflow or decision as lost', () => {
     const o = clean();
     o.workflows = o.workflows.filter((w) => w.workflowId !== 'payment-e2');
