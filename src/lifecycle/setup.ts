@@ -46,8 +46,8 @@ export async function setupCluster(
     const { partitions, replicationFactor, minInsyncReplicas } = config.kafka;
     progress(`kafka: ${ALL_TOPICS.length} topics at ${config.kafka.brokers.join(',')}`);
     const kafka = createKafka(config.kafka, { logLevel: logLevel.ERROR });
-    const created = await ensureTopics(kafka, ALL_TOPICS, { partitions, replicationFactor, minInsyncReplicas });
-    const layout = await describeTopicLayout(kafka, ALL_TOPICS);
+    const created = await whileKafkaSettles(() => ensureTopics(kafka, ALL_TOPICS, { partitions, replicationFactor, minInsyncReplicas }));
+    const layout = await whileKafkaSettles(() => describeTopicLayout(kafka, ALL_TOPICS));
     for (const t of layout) {
       const notes = [
         t.partitions < partitions ? `${t.partitions} partitions, ${partitions} configured: not changed (more partitions would move keys; add them on purpose)` : undefined,
@@ -58,7 +58,7 @@ export async function setupCluster(
     }
     // The outbox relays' progress topics (one per shard; compacted, one partition), so workers need no create right.
     const progressTopics = Array.from({ length: config.kafka.outboxShards }, (_, shard) => progressTopicOf(outboxTransactionalId(DEFAULT_TRANSACTIONAL_ID_PREFIX, shard)));
-    for (const topic of progressTopics) await ensureProgressTopic(kafka, topic);
+    for (const topic of progressTopics) await whileKafkaSettles(() => ensureProgressTopic(kafka, topic));
     steps.push({ part: 'kafka', what: `outbox progress topics (${progressTopics.length} shards)`, outcome: `${progressTopics[0]} … ${progressTopics[progressTopics.length - 1]} present` });
     // A fresh cluster creates and loads __consumer_offsets on the first coordinator lookup; waited for here, before
     // any consumer joins (the bridge's first join met "coordinator is loading" and crashed once).
@@ -70,4 +70,21 @@ export async function setupCluster(
     steps.push({ part: 'database', what: 'migrations', outcome: 'applied (already applied ones skipped)' });
   }
   return steps;
+}
+
+/**
+ * Topics created a moment ago are not yet known to every broker's metadata cache: a request may answer "This server
+ * does not host this topic-partition" (retriable) for a few seconds. Retried for up to 30 s; other errors at once.
+ */
+async function whileKafkaSettles<T>(call: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await call();
+    } catch (err) {
+      const retriable = (err as { retriable?: unknown }).retriable === true || /does not host this topic-partition|leader/i.test((err as Error).message ?? '');
+      if (!retriable || Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
 }
