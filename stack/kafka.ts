@@ -154,9 +154,15 @@ export class LocalKafka extends ProcessComponent {
   }
 }
 
-/** A KRaft cluster id: 16 random bytes, base64url (what `kafka-storage random-uuid` prints). */
+/**
+ * A KRaft cluster id: 16 random bytes, base64url (what `kafka-storage random-uuid` prints). Like Kafka's own, never
+ * one starting with '-': the storage tool's command line would take it for an option (1 start in 64 failed so).
+ */
 export function newKafkaClusterId(): string {
-  return randomBytes(16).toString('base64url').slice(0, 22);
+  for (;;) {
+    const id = randomBytes(16).toString('base64url').slice(0, 22);
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 async function ensureJava(): Promise<void> {

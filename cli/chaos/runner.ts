@@ -10,7 +10,7 @@ import { seedRiskProfiles } from '../demo/seed';
 import { createKafka } from '../../src/kafka/client';
 import { decodeRecord, recordEventId } from '../../src/kafka/cloudevents-binding';
 import { DLQ_HEADERS } from '../../src/kafka/dlq';
-import { connectProducer } from '../../src/kafka/producer';
+import { connectProducer, sendRecords } from '../../src/kafka/producer';
 import { dlqTopic, TOPICS } from '../../src/kafka/topics';
 import { promote } from '../../src/model/registry';
 import { generatePopulation, generateTrainingSet } from '../../src/model/synthetic';
@@ -192,7 +192,8 @@ export async function runChaos(root: string, options: ChaosOptions, say: (line: 
       // which the bridge must absorb (same event id → same workflow id).
       for (let attempt = 1; !abort.signal.aborted; attempt += 1) {
         try {
-          await producer.send({ topic, acks: -1, messages });
+          // Not producer.send: that can acknowledge a batch without a partition whose leader was just killed.
+          await sendRecords(producer, topic, messages);
           return;
         } catch (err) {
           if (attempt % 5 === 1) log(`produce to ${topic} failed (${err instanceof Error ? err.message : String(err)}); retrying`);

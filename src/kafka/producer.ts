@@ -2,6 +2,7 @@ import { Partitioners, type Kafka, type Message, type Producer, type TopicMessag
 import type { EventEnvelope } from '../../schemas';
 import { traceHeaders } from '../observability/trace-context';
 import { DEFAULT_CLOUDEVENTS_MODE, encodeRecord, type CloudEventsMode } from './cloudevents-binding';
+import { PartitionRouter, sendEveryPartition, withPartitions, type ResendNotice } from './partitioned-send';
 
 /**
  * An idempotent producer (no duplicates from its own retries, order kept per partition). One per process,
@@ -20,10 +21,19 @@ export async function connectProducer(kafka: Kafka, options: { cloudEventsMode?:
     // Unbounded, as the idempotent producer needs: a batch given up after N retries may still have been written, and
     // the next batch then reuses its sequence number — the broker acknowledges it as a duplicate and drops it. A
     // caller's wait is bounded instead (publishEvents' timeout), and the send it stops waiting for goes on.
-    retry: { retries: Number.MAX_SAFE_INTEGER },
+    // The wait between tries is capped at 5 s (kafkajs: 30 s): after a broker restart, sends resume within seconds
+    // instead of sitting out a backoff grown during the outage (seen: 25 s stalls after a leader kill).
+    retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 5_000 },
   });
   await producer.connect();
   if (options.cloudEventsMode !== undefined) cloudEventsModes.set(producer, options.cloudEventsMode);
+  const log = kafka.logger();
+  coalescers.set(
+    producer,
+    new SendCoalescer(producer, new PartitionRouter(kafka), (missing, attempt) =>
+      log.warn('Kafka acknowledged a send without some partitions; sending those again', { missing: missing.map((b) => `${b.topic}: ${b.messages.length} records`), attempt }),
+    ),
+  );
   return producer;
 }
 
@@ -41,13 +51,18 @@ interface Outgoing {
  * Coalesces the sends of one producer: those made while a request is in flight (or in the same event-loop turn) go
  * out together as one produce request. With one request in flight per broker, a worker publishing for 50 sagas at a
  * time otherwise queues 50 requests, each waiting for the previous acknowledgement. Order is kept: a batch lists
- * the sends in the order they were made, and kafkajs keeps that order per partition.
+ * the sends in the order they were made, and kafkajs keeps that order per partition. Each request is checked to
+ * cover every partition it wrote to (partitioned-send.ts says why), and what it lacks goes again before anything else.
  */
 export class SendCoalescer {
   private queue: Outgoing[] = [];
   private flushing = false;
 
-  constructor(private readonly producer: Pick<Producer, 'sendBatch'>) {}
+  constructor(
+    private readonly producer: Pick<Producer, 'sendBatch'>,
+    private readonly router: Pick<PartitionRouter, 'routeFor' | 'forget'>,
+    private readonly onResend?: ResendNotice,
+  ) {}
 
   send(topic: string, messages: Message[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -63,9 +78,13 @@ export class SendCoalescer {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0);
       try {
-        await this.producer.sendBatch({ acks: -1, topicMessages: byTopic(batch) });
+        const topics = byTopic(batch);
+        const route = await this.router.routeFor(topics.map((t) => t.topic));
+        await sendEveryPartition(this.producer, withPartitions(topics, route), { onResend: this.onResend });
         for (const b of batch) b.resolve();
       } catch (err) {
+        // A topic may have gained partitions or been recreated: the next request looks again.
+        this.router.forget();
         // All of them fail, even if some partitions took their part: sending those again here could write copies.
         // Each caller decides.
         for (const b of batch) b.reject(err);
@@ -85,12 +104,22 @@ function byTopic(batch: readonly Outgoing[]): TopicMessages[] {
   return [...topics].map(([topic, messages]) => ({ topic, messages }));
 }
 
+/** Each producer's coalescer, made by connectProducer: its sends share one queue and one partition router. */
 const coalescers = new WeakMap<Producer, SendCoalescer>();
 
 function coalescerOf(producer: Producer): SendCoalescer {
-  let coalescer = coalescers.get(producer);
-  if (!coalescer) coalescers.set(producer, (coalescer = new SendCoalescer(producer)));
+  const coalescer = coalescers.get(producer);
+  if (!coalescer) throw new Error('publishing needs a producer made by connectProducer (it checks every partition was written)');
   return coalescer;
+}
+
+/**
+ * Sends records (partition keys set, values encoded) through the producer's coalescer, waiting for all in-sync
+ * replicas and for every partition's acknowledgement. Unlike publishEvents, the same records sent twice are written
+ * twice.
+ */
+export function sendRecords(producer: Producer, topic: string, messages: Message[]): Promise<void> {
+  return coalescerOf(producer).send(topic, messages);
 }
 
 /** Sends of each producer still in flight, by topic and envelope ids: the same send made again joins it. */

@@ -1,11 +1,12 @@
 // One relay per outbox shard in every worker process; the one holding the shard's advisory lock leads and publishes
 // the shard's rows in Kafka transactions. See README "Effects are published once".
-import { Partitioners, type Kafka, type PartitionMetadata, type Producer, type TopicMessages } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { Client, type ClientConfig, type Notification } from 'pg';
 import type { Logger } from '../../observability/logger';
 import { attemptedUnsent, claimBatch, markSent, pruneSent, tryLeadShard } from './store';
 import { ensureProgressTopic, lastCommittedBatch } from './progress';
-import { OUTBOX_LOCK_CLASS, outboxChannel, outboxTransactionalId, progressMessages, progressTopicOf, reconcileAttempted, requestsByLeader, transactionMessages, type OutboxRow, type Route } from './shard';
+import { OUTBOX_LOCK_CLASS, outboxChannel, outboxTransactionalId, progressMessages, progressTopicOf, reconcileAttempted, requestsByLeader, transactionMessages, type OutboxRow } from './shard';
+import { PartitionRouter, sendEveryPartition, type ResendNotice } from '../partitioned-send';
 
 export interface OutboxRelayOptions {
   shard: number;
@@ -44,10 +45,15 @@ export class OutboxRelay {
   private pid?: number;
   private readonly log: Logger | undefined;
   private readonly transactionalId: string;
+  /** Partitions of the topics this term wrote to, with their leaders (a term ends on any send error: fetched anew). */
+  private readonly router: PartitionRouter;
+  private readonly onResend: ResendNotice;
 
   constructor(private readonly o: OutboxRelayOptions) {
     this.log = o.logger?.child({ component: 'outbox-relay', shard: o.shard });
     this.transactionalId = outboxTransactionalId(o.transactionalIdPrefix ?? DEFAULT_TRANSACTIONAL_ID_PREFIX, o.shard);
+    this.router = new PartitionRouter(o.kafka);
+    this.onResend = (missing, attempt) => this.log?.warn({ missing: missing.map((b) => ({ topic: b.topic, records: b.messages.length })), attempt }, 'Kafka acknowledged the send without some partitions; sending those again');
   }
 
   get shard(): number {
@@ -164,7 +170,7 @@ export class OutboxRelay {
       // retried without limit would hold the shard for as long as a row's topic is gone. (kafkajs warns at creation.)
       retry: { retries: 6 },
     });
-    this.partitions = new Map();
+    this.router.forget();
     const onNotification = (n: Notification) => {
       if (n.channel === outboxChannel(this.o.shard)) this.wake();
     };
@@ -212,39 +218,16 @@ export class OutboxRelay {
     }
   }
 
-  /** Partitions of the topics this term wrote to, with their leaders (a term ends on any send error: fetched anew). */
-  private partitions = new Map<string, PartitionMetadata[]>();
-  private readonly partitioner = Partitioners.DefaultPartitioner();
-
-  /** Partition (as every producer of these keys picks it) and leader of each message, from this term's metadata. */
-  private async router(batches: ReadonlyArray<TopicMessages>): Promise<Route> {
-    const missing = [...new Set(batches.map((b) => b.topic))].filter((t) => !this.partitions.has(t));
-    if (missing.length > 0) {
-      const admin = this.o.kafka.admin();
-      await admin.connect();
-      try {
-        for (const t of (await admin.fetchTopicMetadata({ topics: missing })).topics) this.partitions.set(t.name, t.partitions);
-      } finally {
-        await admin.disconnect();
-      }
-    }
-    return (topic, message) => {
-      const partitionMetadata = this.partitions.get(topic) ?? [];
-      const partition = this.partitioner({ topic, partitionMetadata, message });
-      return { partition, leader: partitionMetadata.find((p) => p.partitionId === partition)?.leader ?? -1 };
-    };
-  }
-
   /**
    * One Kafka transaction: the rows' records and the batch number's progress record, one produce request per leader
    * broker, one after the other (shard.ts requestsByLeader says why).
    */
   private async publish(producer: Producer, rows: OutboxRow[], batch: number): Promise<void> {
     const batches = [...transactionMessages(rows), progressMessages(this.transactionalId, this.o.shard, batch)];
-    const requests = requestsByLeader(batches, await this.router(batches));
+    const requests = requestsByLeader(batches, await this.router.routeFor(batches.map((b) => b.topic)));
     const txn = await producer.transaction();
     try {
-      for (const topicMessages of requests) await txn.sendBatch({ acks: -1, topicMessages });
+      for (const topicMessages of requests) await sendEveryPartition(txn, topicMessages, { onResend: this.onResend });
       await this.o.beforeCommit?.(rows);
       await txn.commit();
     } catch (err) {

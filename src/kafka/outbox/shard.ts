@@ -1,6 +1,7 @@
 // Pure parts of the outbox: which shard a record belongs to, what one Kafka transaction carries, and what a new
 // leader concludes about the rows an earlier leader attempted. No I/O.
 import type { Message, TopicMessages } from 'kafkajs';
+import type { Route } from '../partitioned-send';
 
 /** Shards when MAINSPRING_OUTBOX_SHARDS is unset: a relay each, spread over the workers by their leader locks. */
 export const DEFAULT_OUTBOX_SHARDS = 4;
@@ -54,9 +55,6 @@ export function transactionMessages(rows: ReadonlyArray<OutboxRow>): TopicMessag
   }
   return [...topics.values()];
 }
-
-/** Where one message goes: its partition (set on it) and that partition's leader broker. */
-export type Route = (topic: string, message: Message) => { partition: number; leader: number };
 
 /**
  * The transaction's messages as one produce request per leader broker, to be sent one after the other. kafkajs sends

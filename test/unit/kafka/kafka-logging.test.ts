@@ -62,7 +62,7 @@ describe('kafkajs logging through pino', () => {
   it('creates our idempotent producer without the partitioner or the EoS warning', async () => {
     // connectProducer's configuration, handed to a real kafkajs client (no broker needed to create a producer).
     let config: ProducerConfig | undefined;
-    await connectProducer({ producer: (c: ProducerConfig) => ((config = c), { connect: async () => undefined }) } as unknown as Kafka);
+    await connectProducer({ producer: (c: ProducerConfig) => ((config = c), { connect: async () => undefined }), logger: () => capturingLogger().logger } as unknown as Kafka);
     const { logger, lines } = capturingLogger();
     createKafka(settings, { logger }).producer(config);
     expect(lines.filter((l) => (l.level as number) >= 40)).toEqual([]);
@@ -73,7 +73,13 @@ describe('kafkajs logging through pino', () => {
 describe('publishEvents: bounded waits on an unbounded producer', () => {
   it('stops waiting at the timeout; the send goes on and a retry joins it instead of sending a copy', async () => {
     const requests: Array<() => void> = [];
-    const producer = { sendBatch: () => new Promise<void>((resolve) => requests.push(resolve)) } as unknown as Parameters<typeof publishEvents>[0];
+    const ack = [{ topicName: 't', partition: 0, errorCode: 0 }];
+    const kafka = {
+      producer: () => ({ connect: async () => undefined, sendBatch: () => new Promise((resolve) => requests.push(() => resolve(ack))) }),
+      admin: () => ({ connect: async () => undefined, disconnect: async () => undefined, fetchTopicMetadata: async () => ({ topics: [{ name: 't', partitions: [{ partitionId: 0, leader: 1 }] }] }) }),
+      logger: () => capturingLogger().logger,
+    } as unknown as Kafka;
+    const producer = await connectProducer(kafka);
     const envelope = createEnvelope({ type: 'payments.initiated', version: 1, source: 'urn:test', subject: 'user-1', data: { a: 1 } });
     await expect(publishEvents(producer, 't', [envelope], { timeoutMs: 50 })).rejects.toBeInstanceOf(SendTimeoutError);
     const retry = publishEvents(producer, 't', [envelope], { timeoutMs: 5_000 });

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StackError } from '../../../stack/errors';
+import { newKafkaClusterId } from '../../../stack/kafka';
 import { stackPaths } from '../../../stack/paths';
 import { temporalBinaries, TEMPORAL_SERVER_VERSION, TEMPORAL_UI_VERSION } from '../../../stack/rehearsal/binaries';
 import { MAX_MEMBERSHIP_PORT, TemporalServer } from '../../../stack/rehearsal/temporal-server';
@@ -17,6 +18,13 @@ const ports = (membershipPort: number) => ({
 const postgres = { host: '127.0.0.1', port: 5432, user: 'u', password: 'p' };
 
 describe('the rehearsal topology', () => {
+  it('makes Kafka cluster ids the storage tool takes: 22 base64url characters, never a leading "-"', () => {
+    // One id in 64 would start with "-"; 2,000 ids miss that with probability 1e-14.
+    const ids = Array.from({ length: 2_000 }, newKafkaClusterId);
+    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
   it('refuses a membership port the server could not store (PostgreSQL smallint), naming the role', () => {
     const make = (port: number) => () => new TemporalServer({ binaries: temporalBinaries('/tools'), paths: stackPaths('/nowhere'), ports: ports(port), postgres });
     expect(make(MAX_MEMBERSHIP_PORT)).not.toThrow();
