@@ -30,8 +30,8 @@ export default tseslint.config(
   },
   {
     // Workflow code must be deterministic: it may import only what its bundle is built for (@temporalio/workflow and
-    // @temporalio/common, e.g. defineSearchAttributeKey; zod, pure JS, for the learning loop's config), local files
-    // and types.
+    // @temporalio/common, e.g. defineSearchAttributeKey), local files (schemas/ among them: the contracts, pure, some
+    // with zod) and types.
     files: ['workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': [
@@ -39,8 +39,8 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: '^(?!@temporalio/(workflow|common)$)(?!zod$)(?!\\.)',
-              message: 'Workflow files may import only @temporalio/workflow, @temporalio/common, zod and local modules (use `import type` for anything else).',
+              regex: '^(?!@temporalio/(workflow|common)$)(?!\\.)',
+              message: 'Workflow files may import only @temporalio/workflow, @temporalio/common and local modules (use `import type` for anything else).',
               allowTypeImports: true,
             },
           ],

@@ -15,7 +15,7 @@ import type { LearningLoopConfig, LearningLoopConfigInput } from '../learning/co
 import type { ConfigChangeRequest, PromotionDecisionRequest, RetrainRequest } from '../learning/requests';
 import type { LearningLoopState, LearningLoopStatus, PromotionRecord } from '../learning/types';
 
-export type { DurationInput } from '../learning/duration';
+export type { DurationInput } from '../../schemas/duration';
 export type { LearningLoopConfig, LearningLoopConfigInput, QualityMetricName } from '../learning/config';
 export type { ConfigChangeRequest, PromotionDecisionRequest, RequestRejectionCode, RetrainRequest } from '../learning/requests';
 export type * from '../learning/types';

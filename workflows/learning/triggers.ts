@@ -2,7 +2,7 @@
 // (priority, cooldown, one cycle at a time, when to look again) are unit-tested without a workflow.
 
 import type { LearningLoopConfig } from './config';
-import { formatDurationMs } from './duration';
+import { formatDurationMs } from '../../schemas/duration';
 import type { DriftFinding, ManualRequest, TriggerKind } from './types';
 
 export interface TriggerContext {

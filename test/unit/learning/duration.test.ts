@@ -1,4 +1,4 @@
-import { formatDurationMs, parseDurationMs } from '../../../workflows/learning/duration';
+import { formatDurationMs, parseDurationMs } from '../../../schemas/duration';
 
 describe('learning durations', () => {
   it.each([
