@@ -1,7 +1,7 @@
 // @ts-check
 import tseslint from 'typescript-eslint';
 
-// Layers import only downward (README, Architecture): schemas/ → src/ → workflows/ + activities/ → workers/ → the
+// Layers import only downward (README, Architecture): schemas/ → src/ → activities/ → workflows/ → workers/ → the
 // shells (stack/, bench/, cli/). A relative import that climbs into a folder of a higher layer is an error.
 const above = (...folders) => ({
   'no-restricted-imports': [
@@ -50,7 +50,7 @@ export default tseslint.config(
   },
   { files: ['schemas/**/*.ts'], rules: above('src', 'workflows', 'activities', 'workers', ...SHELLS) },
   { files: ['src/**/*.ts'], rules: above('workflows', 'activities', 'workers', ...SHELLS) },
-  { files: ['activities/**/*.ts'], rules: above('workers', ...SHELLS) },
+  { files: ['activities/**/*.ts'], rules: above('workflows', 'workers', ...SHELLS) },
   { files: ['workers/**/*.ts'], rules: above(...SHELLS) },
   // The stack manager and the bench are shells beside the CLI, below it: the CLI may load them, not the other way.
   { files: ['stack/**/*.ts'], rules: above('workflows', 'activities', 'workers', 'cli', 'bench') },

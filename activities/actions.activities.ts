@@ -2,7 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { createEvent, paymentFlaggedV1, paymentFlagRetractedV1, paymentLabeledV1, type EventEnvelope, type PaymentFlaggedV1, type PaymentInitiatedV1 } from '../schemas';
 import { toContractReasons } from '../schemas/limits';
 import { decision, notification, paymentHold, riskAdjustment, userRiskProfile } from '../src/db/schema';
-import type { CompensationReason, CompensationStep, ReviewVerdict } from '../workflows/payment-saga/payment-saga.messages';
+import type { CompensationReason, CompensationStep, ReviewVerdict } from '../schemas/payment-saga';
 import { writeLedger } from './audit.activities';
 import type { ScoringResult } from './scoring.activities';
 import { errorMessage, eventIdFor, failPermanentFast, publishEffect, type ResolvedDeps } from './shared';

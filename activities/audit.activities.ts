@@ -4,7 +4,7 @@ import { toContractReasons } from '../schemas/limits';
 import type { Db } from '../src/db/client';
 import { decision as decisionTable, paymentEvent } from '../src/db/schema';
 import type { KafkaCoordinates } from '../schemas/bridged-event';
-import type { CompensationRecord, Decision, ReviewRecord } from '../workflows/payment-saga/payment-saga.messages';
+import type { CompensationRecord, Decision, ReviewRecord } from '../schemas/payment-saga';
 import type { ScoreReason } from './scoring.activities';
 import { enqueueCte, enqueueParams, ENQUEUE_NOTIFIED, type OutboxEffect } from '../src/kafka/outbox';
 import { effectOf, eventIdFor, failPermanentFast, poolOf, type ResolvedDeps } from './shared';

@@ -20,8 +20,8 @@ import { ModelRuntime } from '../src/model/runtime';
 import type { Logger } from '../src/observability/logger';
 import { readPartitionRange } from '../src/replay/kafka-range';
 import { LogVelocity, profileAsOf, sameVector } from '../src/replay/point-in-time';
-import { DEFAULT_THRESHOLD, decide } from '../workflows/payment-saga/decide';
-import { enrichInput } from '../workflows/payment-saga/payment-steps';
+import { DEFAULT_THRESHOLD, decide } from '../schemas/payment-saga';
+import { enrichInput } from './payment-steps';
 import type {
   PlanReplayInput,
   PlanReplayResult,

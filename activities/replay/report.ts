@@ -6,7 +6,7 @@ import { decision, label, replayBadEvent, replayDecision, replayReport } from '.
 import { FEATURE_SPEC_VERSION } from '../../src/features/payment-features';
 import { championVersions, decisionChanges, pairedQuality, quality, type ReportRow } from '../../src/replay/report';
 import type { BuildReportInput, RebuildReport, ReplayReport, ScoreReport } from '../../schemas/replay';
-import { DEFAULT_THRESHOLD } from '../../workflows/payment-saga/decide';
+import { DEFAULT_THRESHOLD } from '../../schemas/payment-saga';
 
 /** Bad events and differing payments listed in a report (all are counted). */
 export const LIST_LIMIT = 100;

@@ -4,8 +4,8 @@ import type { PaymentSagaActivities } from '../../activities';
 import type { PaymentInitiatedV1 } from '../../schemas/events/payment-initiated.v1';
 import type { EventEnvelope } from '../../schemas/envelope';
 import type { KafkaCoordinates } from '../../schemas/bridged-event';
-import { decide, DEFAULT_THRESHOLD } from '../../workflows/payment-saga/decide';
-import { enrichInput, scoringRecordFields } from '../../workflows/payment-saga/payment-steps';
+import { enrichInput, scoringRecordFields } from '../../activities/payment-steps';
+import { decide, DEFAULT_THRESHOLD } from '../../schemas/payment-saga';
 
 /** One payment, start to finish, in-process: what the saga does up to its first record (no review wait). */
 export async function processPayment(acts: PaymentSagaActivities, envelope: EventEnvelope<PaymentInitiatedV1>, kafka: KafkaCoordinates): Promise<void> {

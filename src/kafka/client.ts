@@ -26,7 +26,8 @@ export function kafkaSslOptions(settings: Pick<KafkaSettings, 'ssl' | 'tls'>): b
 
 /**
  * A fresh broker answers with these while it creates __consumer_offsets, loads group coordinators and elects
- * partition leaders; kafkajs retries them by itself. They are logged at debug, not printed as errors on every start.
+ * partition leaders (and a transaction coordinator while it completes the previous transaction); kafkajs retries them
+ * by itself. They are logged at debug, not printed as errors on every start.
  * (kafkajs error types GROUP_LOAD_IN_PROGRESS, GROUP_COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR_FOR_GROUP,
  * LEADER_NOT_AVAILABLE, NOT_LEADER_FOR_PARTITION; their messages are all a log entry carries.)
  */
@@ -36,6 +37,8 @@ const TRANSIENT_BROKER_STATES = [
   'This is not the correct coordinator for this group',
   'There is no leader for this topic-partition',
   'This server is not the leader for that topic-partition',
+  // CONCURRENT_TRANSACTIONS: the coordinator still completes the transactional producer's previous transaction.
+  'another concurrent operation on the same transaction was ongoing',
 ];
 
 /**

@@ -45,7 +45,9 @@ export async function setupCluster(
   if (parts.has('kafka')) {
     const { partitions, replicationFactor, minInsyncReplicas } = config.kafka;
     progress(`kafka: ${ALL_TOPICS.length} topics at ${config.kafka.brokers.join(',')}`);
-    const kafka = createKafka(config.kafka, { logLevel: logLevel.ERROR });
+    // Silent: whatever fails is thrown and reported by setup; kafkajs would also print, at error, each answer
+    // ("does not host this topic-partition") that whileKafkaSettles waits out right after topics are created.
+    const kafka = createKafka(config.kafka, { logLevel: logLevel.NOTHING });
     const created = await whileKafkaSettles(() => ensureTopics(kafka, ALL_TOPICS, { partitions, replicationFactor, minInsyncReplicas }));
     const layout = await whileKafkaSettles(() => describeTopicLayout(kafka, ALL_TOPICS));
     for (const t of layout) {

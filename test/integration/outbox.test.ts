@@ -103,6 +103,36 @@ describe('outbox relays', () => {
     expect(ids.filter((id) => counts.get(id) !== 1)).toEqual([]);
   });
 
+  test('a leader that stops answering loses its lock to the server idle timeout; the follower fences it and publishes once', async () => {
+    const shard = 40_000 + Math.floor(Math.random() * 10_000);
+    const prefix = uniqueName('mainspring-outbox-it');
+    // The first leader freezes inside its first transaction (as a SIGSTOPped worker would): nobody ends its session.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let frozen: string[] | undefined;
+    const frozenLeader = relay(shard, prefix, {
+      idleSessionTimeoutMs: 2_000,
+      beforeCommit: async (rows) => {
+        if (frozen) return;
+        frozen = rows.map((r) => r.eventId);
+        await gate;
+      },
+    });
+    await eventually(async () => frozenLeader.leading, Boolean, { what: 'the first leader' });
+    const follower = relay(shard, prefix, { idleSessionTimeoutMs: 2_000 });
+    const ids = await enqueue(shard, 15);
+    await eventually(async () => frozen !== undefined, Boolean, { what: 'the leader inside its transaction' });
+    // A frozen process would not try for the lead again once it thaws; stopping it (with a grace longer than the test)
+    // keeps this one from doing so while it does nothing else to its session.
+    const stopped = frozenLeader.stop(120_000);
+    await eventually(async () => follower.leading, Boolean, { what: 'the follower to take over once the server ended the frozen session', timeoutMs: 30_000 });
+    release();
+    await stopped;
+    await eventually(() => unsent(shard), (n) => n === 0, { what: 'every row sent' });
+    const committed = copies(await readAll(false, ids.length));
+    expect(ids.filter((id) => committed.get(id) !== 1)).toEqual([]);
+  });
+
   test('a leader taken away while its transaction is open is fenced; the follower publishes every row exactly once', async () => {
     const shard = 20_000 + Math.floor(Math.random() * 10_000);
     const prefix = uniqueName('mainspring-outbox-it');

@@ -1,6 +1,7 @@
 // The saga's pure helpers, without a server: decision rule, option checks, the review validator, the UI summary.
 import { ApplicationFailure } from '@temporalio/common';
-import { checkOptions, decide, resolveThreshold } from '../../workflows/payment-saga/decide';
+import { decide } from '../../schemas/payment-saga';
+import { checkOptions, resolveThreshold } from '../../workflows/payment-saga/decide';
 import { sagaDetails } from '../../workflows/payment-saga/details';
 import { validateReviewRequest } from '../../workflows/payment-saga/review';
 import type { PaymentSagaStatus } from '../../workflows/payment-saga/payment-saga.messages';

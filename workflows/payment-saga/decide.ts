@@ -1,16 +1,11 @@
-import type { Decision, PaymentSagaOptions } from './payment-saga.messages';
+import { DEFAULT_THRESHOLD } from '../../schemas/payment-saga';
+import type { PaymentSagaOptions } from './payment-saga.messages';
 
-export const DEFAULT_THRESHOLD = 0.85;
 export const DEFAULT_REVIEW_DEADLINE = '72h';
 
 /** The threshold in force for a model: per-model option, then the saga-wide option, then the default. */
 export function resolveThreshold(options: PaymentSagaOptions | undefined, modelName: string): number {
   return options?.thresholdByModel?.[modelName] ?? options?.threshold ?? DEFAULT_THRESHOLD;
-}
-
-/** Strictly above the threshold flags: a score equal to it is not evidence enough to hold someone's money. */
-export function decide(score: number, threshold: number): Decision {
-  return score > threshold ? 'FLAG' : 'APPROVE';
 }
 
 /** Problems with the options, before the saga does anything (empty = fine). */

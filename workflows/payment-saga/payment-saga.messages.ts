@@ -4,6 +4,9 @@ import type { Duration } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { PaymentInitiatedV1 } from '../../schemas/events/payment-initiated.v1';
 import type { BridgedEvent } from '../../schemas/bridged-event';
+import type { ActionStep, CompensationReason, CompensationRecord, CompensationStep, Decision, ResolveReviewRequest, ReviewRecord, ReviewVerdict } from '../../schemas/payment-saga';
+
+export type { ActionStep, CompensationReason, CompensationRecord, CompensationStep, Decision, ResolveReviewRequest, ReviewRecord, ReviewVerdict };
 
 /** Workflow type name, as the bridge's route and clients start it. */
 export const PAYMENT_SAGA_WORKFLOW_TYPE = 'paymentSaga';
@@ -20,15 +23,6 @@ export interface PaymentSagaOptions {
 /** What the bridge starts the saga with (one argument), plus optional per-run options for clients and tests. */
 export type PaymentSagaInput = BridgedEvent<PaymentInitiatedV1> & { options?: PaymentSagaOptions };
 
-export type Decision = 'APPROVE' | 'FLAG';
-
-/** Effects of a FLAG, in the order they are taken (hold first: payments.flagged promises the money is held). */
-export type ActionStep = 'hold-payment' | 'publish-flagged' | 'notify-fraud-team' | 'raise-risk-profile';
-/** The undo of each effect. */
-export type CompensationStep = 'release-hold' | 'retract-flag' | 'withdraw-fraud-notification' | 'restore-risk-profile';
-/** Why compensations ran: a step after acting failed for good, the reviewer found the payment legit, or the saga was cancelled. */
-export type CompensationReason = 'step-failed' | 'review-legit' | 'saga-cancelled';
-
 export type SagaPhase =
   | 'enriching'
   | 'scoring'
@@ -44,31 +38,10 @@ export type SagaPhase =
 /** Final business status; also the decision row's `status` once the saga ends. */
 export type SagaOutcome = 'approved' | 'confirmed-fraud' | 'released' | 'compensated';
 
-export type ReviewVerdict = 'fraud' | 'legit';
-
-export interface ResolveReviewRequest {
-  verdict: ReviewVerdict;
-  /** Who decided (analyst id or e-mail); recorded in the decision row. */
-  reviewer: string;
-  note?: string;
-}
-
-export interface ReviewRecord extends ResolveReviewRequest {
-  /** Workflow time the verdict was accepted, ISO-8601. */
-  at: string;
-}
-
 export interface ActionRecord {
   step: ActionStep;
   status: 'running' | 'done' | 'failed';
   error?: string;
-}
-
-export interface CompensationRecord {
-  step: CompensationStep;
-  reason: CompensationReason;
-  /** Workflow-level tries (each one an activity with its own retries; every activity attempt is in the ledger). */
-  attempts: number;
 }
 
 export interface PaymentSagaStatus {

@@ -15,9 +15,10 @@ import {
 } from '@temporalio/workflow';
 import type { EnrichmentResult, PaymentSagaActivities, RecordDecisionInput, SagaRef, ScoringResult } from '../../activities';
 import { ASSESS, EFFECT, ENRICH, MUST_COMPLETE, RECORD_APPROVAL, SCORE } from './activity-profiles';
-import { checkOptions, decide, DEFAULT_REVIEW_DEADLINE, resolveThreshold } from './decide';
+import { checkOptions, DEFAULT_REVIEW_DEADLINE, resolveThreshold } from './decide';
+import { decide } from '../../schemas/payment-saga';
 import { formatAmount, sagaDetails } from './details';
-import { enrichInput, scoreSummary, scoringRecordFields } from './payment-steps';
+import { enrichInput, scoreSummary, scoringRecordFields } from '../../activities/payment-steps';
 import { failedAssessmentStep, PaymentSagaFailure } from './errors';
 import { SAGA_PATCHES } from './patches';
 import { validateReviewRequest } from './review';

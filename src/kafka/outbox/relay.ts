@@ -20,6 +20,12 @@ export interface OutboxRelayOptions {
   leaderRetryMs?: number;
   /** Safety net behind LISTEN/NOTIFY: the leader looks for rows this often anyway. Default 2 s. */
   pollMs?: number;
+  /**
+   * PostgreSQL ends a relay's session idle this long (idle_session_timeout), and with it the leader lock: a leader
+   * whose process is frozen (SIGSTOP, a VM pause, a stuck event loop) holds its shard no longer than this. A live
+   * leader queries at least every `pollMs`. Default 60 s.
+   */
+  idleSessionTimeoutMs?: number;
   maxRows?: number;
   maxBytes?: number;
   /** Sent rows are deleted after this long (a retry of the same effect must still find its row). Default 7 days. */
@@ -143,6 +149,8 @@ export class OutboxRelay {
     // A dead connection emits 'error'; the term watches it (lead), followers find out at their next query.
     client.on('error', () => undefined);
     await client.connect();
+    // TCP keepalive cannot tell a frozen process from a live one (its kernel still answers): the server's idle timer can.
+    await client.query(`set idle_session_timeout = ${Math.round(this.o.idleSessionTimeoutMs ?? 60_000)}`);
     this.pid = (client as unknown as { processID?: number }).processID;
     return client;
   }
@@ -168,7 +176,11 @@ export class OutboxRelay {
       // Bounded, unlike the plain idempotent producer's (src/kafka/producer.ts): a send given up on ends the term, and
       // the next term's producer has a new epoch (no sequence number is reused) and finds out what committed. A send
       // retried without limit would hold the shard for as long as a row's topic is gone. (kafkajs warns at creation.)
-      retry: { retries: 6 },
+      // First retry after 20 ms (kafkajs: 300): the next transaction's AddPartitionsToTxn is refused with
+      // CONCURRENT_TRANSACTIONS until the coordinator has written the previous one's commit markers — routine when
+      // transactions follow each other, and gone within milliseconds (the Java client retries it after 20 ms too).
+      // Twelve tries capped at 2 s span ~12 s, about what the six default ones did.
+      retry: { retries: 12, initialRetryTime: 20, maxRetryTime: 2_000 },
     });
     this.router.forget();
     const onNotification = (n: Notification) => {

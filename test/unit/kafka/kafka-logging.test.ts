@@ -35,6 +35,7 @@ describe('kafkajs logging through pino', () => {
     log.error('Response FindCoordinator(key: 10, version: 2)', { error: "The coordinator is loading and hence can't process requests for this group" });
     log.error('Response JoinGroup(key: 11, version: 5)', { error: 'The group coordinator is not available' });
     log.error('Response Metadata(key: 3, version: 6)', { error: 'There is no leader for this topic-partition as we are in the middle of a leadership election' });
+    log.error('Response AddPartitionsToTxn(key: 24, version: 1)', { error: 'The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing' });
     log.error('Connection timeout', { broker: '127.0.0.1:1' });
     log.error('Restarting the consumer in 100ms', { retryTime: 100 });
     await new Promise((r) => setImmediate(r));
@@ -44,10 +45,11 @@ describe('kafkajs logging through pino', () => {
       ['debug', '[Connection] Response FindCoordinator(key: 10, version: 2)'],
       ['debug', '[Connection] Response JoinGroup(key: 11, version: 5)'],
       ['debug', '[Connection] Response Metadata(key: 3, version: 6)'],
+      ['debug', '[Connection] Response AddPartitionsToTxn(key: 24, version: 1)'],
       ['error', '[Connection] Connection timeout'],
       ['info', '[Connection] Restarting the consumer in 100ms'],
     ]);
-    expect(lines[3]).toMatchObject({ lib: 'kafkajs', broker: '127.0.0.1:1' });
+    expect(lines[4]).toMatchObject({ lib: 'kafkajs', broker: '127.0.0.1:1' });
   });
 
   it('builds no kafkajs entry below the logger level', () => {

@@ -1,7 +1,9 @@
 // The inputs of the saga's steps, built from the payment: shared by the workflow and by anything that runs the same
 // steps without Temporal (the bench's plain consumer), so both always do identical work. Pure: no I/O, no clock.
-import type { EnrichmentResult, EnrichPaymentInput, RecordDecisionInput, ScoringResult } from '../../activities';
-import type { PaymentInitiatedV1 } from '../../schemas/events/payment-initiated.v1';
+import type { PaymentInitiatedV1 } from '../schemas/events/payment-initiated.v1';
+import type { RecordDecisionInput } from './audit.activities';
+import type { EnrichmentResult, EnrichPaymentInput } from './enrichment.activities';
+import type { ScoringResult } from './scoring.activities';
 
 export function enrichInput(payment: PaymentInitiatedV1, envelopeTime: string, processedAt: string): EnrichPaymentInput {
   return {
