@@ -63,7 +63,7 @@ export async function startWorkerProcess(config: Config, logger: Logger, options
   // One client for the outbox relays' transactional producers and the replay jobs' range reads.
   const kafka = createKafka(config.kafka, { logger: log });
   // Saga effects go through the outbox; every worker runs a relay per shard, one of them leads each shard.
-  const outbox = startOutboxRelays({ shards: config.kafka.outboxShards, kafka, database: config.database.url, logger: log });
+  const outbox = startOutboxRelays({ shards: config.kafka.outboxShards, transactionalIdPrefix: config.kafka.outboxTransactionalIdPrefix, kafka, database: config.database.url, logger: log });
   const models = new ModelRuntime({ modelName: options.modelName, logger: log.child({ component: 'model-runtime' }), observer: modelMetrics.scoring(options.modelName) });
   const watcher = startAliasWatcher(models, createRegistryAliasSource(db.db, options.modelName), { logger: log });
   await watcher.ready;

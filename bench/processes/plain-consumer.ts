@@ -34,7 +34,7 @@ childMain(async () => {
 
   if (options.mode === 'pipeline') {
     const db = createDb(config.database.url);
-    const outbox = startOutboxRelays({ shards: config.kafka.outboxShards, kafka, database: config.database.url, logger: log });
+    const outbox = startOutboxRelays({ shards: config.kafka.outboxShards, transactionalIdPrefix: config.kafka.outboxTransactionalIdPrefix, kafka, database: config.database.url, logger: log });
     const models = new ModelRuntime({ modelName: options.modelName, logger: log.child({ component: 'model-runtime' }) });
     const watcher = startAliasWatcher(models, createRegistryAliasSource(db.db, options.modelName), { logger: log });
     await watcher.ready;

@@ -48,7 +48,7 @@ export function clientOn(config: Config, connection: NativeConnection): Client {
 export async function startBenchWorker(config: Config, log: Logger, options: WorkerChildOptions, connection: NativeConnection): Promise<Running> {
   const db = createDb(config.database.url);
   // The saga's effects leave through the outbox, relayed as in workers/worker-process.ts.
-  const outbox = startOutboxRelays({ shards: config.kafka.outboxShards, kafka: createKafka(config.kafka), database: config.database.url, logger: log });
+  const outbox = startOutboxRelays({ shards: config.kafka.outboxShards, transactionalIdPrefix: config.kafka.outboxTransactionalIdPrefix, kafka: createKafka(config.kafka), database: config.database.url, logger: log });
   const models = new ModelRuntime({ modelName: options.modelName, logger: log.child({ component: 'model-runtime' }) });
   const watcher = startAliasWatcher(models, createRegistryAliasSource(db.db, options.modelName), { logger: log });
   const synced = await watcher.ready;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { CLOUDEVENTS_MODES, DEFAULT_CLOUDEVENTS_MODE, type CloudEventsMode } from '../kafka/cloudevents-binding';
-import { DEFAULT_OUTBOX_SHARDS } from '../kafka/outbox/shard';
+import { DEFAULT_OUTBOX_SHARDS, DEFAULT_TRANSACTIONAL_ID_PREFIX } from '../kafka/outbox/shard';
 import { databaseUrlTlsProblems, unreadableFile, withDatabaseCa } from '../security/connection-files';
 import { CodecKeyError, parseCodecKeys, type CodecKey } from '../security/payload-codec';
 
@@ -48,6 +48,13 @@ const envSchema = z.object({
   TEMPORAL_NAMESPACE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
   /** Outbox shards: one relay (one Kafka transactional producer) leads each, among all workers. Same in every worker. */
   MAINSPRING_OUTBOX_SHARDS: z.coerce.number().int().min(1).max(64).default(DEFAULT_OUTBOX_SHARDS),
+  /** The outbox relays' Kafka transactional ids are `<prefix>-<shard>`, their progress topics `<prefix>-<shard>.progress`. */
+  MAINSPRING_OUTBOX_TRANSACTIONAL_ID_PREFIX: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,200}$/, { error: (issue) => `must be 1–200 of A–Z a–z 0–9 . _ - (it names Kafka topics), got ${JSON.stringify(issue.input)}` })
+      .default(DEFAULT_TRANSACTIONAL_ID_PREFIX),
+  ),
   /** How mainspring writes the events it emits (CloudEvents Kafka binding); the bridge reads both modes either way. */
   MAINSPRING_CLOUDEVENTS_MODE: optionalString.pipe(
     z
@@ -111,6 +118,8 @@ export interface Config {
     cloudEventsMode: CloudEventsMode;
     /** Shards of the saga-effect outbox (src/kafka/outbox/): a relay each, one leader per shard among the workers. */
     outboxShards: number;
+    /** Prefix of the outbox relays' transactional ids and progress topics; one per deployment on a shared cluster. */
+    outboxTransactionalIdPrefix: string;
     ssl: boolean;
     sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
     /** PEM files for SSL (a private CA, a client certificate); any of them turns ssl on. */
@@ -217,6 +226,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, projectRoot 
       minInsyncReplicas: env.KAFKA_MIN_INSYNC_REPLICAS,
       cloudEventsMode: env.MAINSPRING_CLOUDEVENTS_MODE,
       outboxShards: env.MAINSPRING_OUTBOX_SHARDS,
+      outboxTransactionalIdPrefix: env.MAINSPRING_OUTBOX_TRANSACTIONAL_ID_PREFIX,
       ssl: env.KAFKA_SSL === 'true' || kafkaTls !== undefined,
       sasl,
       tls: kafkaTls,

@@ -3,7 +3,6 @@ import type { Config } from '../config/env';
 import { migrateDatabase } from '../db/migrate';
 import { awaitGroupCoordinator, createKafka, describeTopicLayout, ensureTopics } from '../kafka/client';
 import { ensureProgressTopic } from '../kafka/outbox/progress';
-import { DEFAULT_TRANSACTIONAL_ID_PREFIX } from '../kafka/outbox/relay';
 import { outboxTransactionalId, progressTopicOf } from '../kafka/outbox/shard';
 import { ALL_TOPICS } from '../kafka/topics';
 import { connectTemporal } from '../temporal/client';
@@ -59,7 +58,7 @@ export async function setupCluster(
       steps.push({ part: 'kafka', what: `topic ${t.topic}`, outcome: [created.includes(t.topic) ? `created, ${shape}` : `present, ${shape}`, ...notes].join('; ') });
     }
     // The outbox relays' progress topics (one per shard; compacted, one partition), so workers need no create right.
-    const progressTopics = Array.from({ length: config.kafka.outboxShards }, (_, shard) => progressTopicOf(outboxTransactionalId(DEFAULT_TRANSACTIONAL_ID_PREFIX, shard)));
+    const progressTopics = Array.from({ length: config.kafka.outboxShards }, (_, shard) => progressTopicOf(outboxTransactionalId(config.kafka.outboxTransactionalIdPrefix, shard)));
     for (const topic of progressTopics) await whileKafkaSettles(() => ensureProgressTopic(kafka, topic));
     steps.push({ part: 'kafka', what: `outbox progress topics (${progressTopics.length} shards)`, outcome: `${progressTopics[0]} … ${progressTopics[progressTopics.length - 1]} present` });
     // A fresh cluster creates and loads __consumer_offsets on the first coordinator lookup; waited for here, before

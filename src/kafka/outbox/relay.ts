@@ -5,7 +5,7 @@ import { Client, type ClientConfig, type Notification } from 'pg';
 import type { Logger } from '../../observability/logger';
 import { attemptedUnsent, claimBatch, markSent, pruneSent, tryLeadShard } from './store';
 import { ensureProgressTopic, lastCommittedBatch } from './progress';
-import { OUTBOX_LOCK_CLASS, outboxChannel, outboxTransactionalId, progressMessages, progressTopicOf, reconcileAttempted, requestsByLeader, transactionMessages, type OutboxRow } from './shard';
+import { DEFAULT_TRANSACTIONAL_ID_PREFIX, OUTBOX_LOCK_CLASS, outboxChannel, outboxTransactionalId, progressMessages, progressTopicOf, reconcileAttempted, requestsByLeader, transactionMessages, type OutboxRow } from './shard';
 import { PartitionRouter, sendEveryPartition, type ResendNotice } from '../partitioned-send';
 
 export interface OutboxRelayOptions {
@@ -34,7 +34,6 @@ export interface OutboxRelayOptions {
   beforeCommit?: (rows: ReadonlyArray<OutboxRow>) => Promise<void>;
 }
 
-export const DEFAULT_TRANSACTIONAL_ID_PREFIX = 'mainspring-outbox';
 const PRUNE_EVERY_MS = 10 * 60_000;
 
 /** The term of a leader ended because its connection (and with it the lock) is gone. */

@@ -22,6 +22,12 @@ export function shardOf(key: string | null, shards: number): number {
   return hash % shards;
 }
 
+/**
+ * Transactional ids (and progress topics) start with this unless MAINSPRING_OUTBOX_TRANSACTIONAL_ID_PREFIX says
+ * otherwise. Two deployments on one Kafka cluster need different prefixes: the same id fences the other's relay.
+ */
+export const DEFAULT_TRANSACTIONAL_ID_PREFIX = 'mainspring-outbox';
+
 /** One relay per shard in all workers together: the leader holds this PostgreSQL advisory lock (two-int form). */
 export const OUTBOX_LOCK_CLASS = 0x6d737072; // "mspr"
 

@@ -46,6 +46,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ MAINSPRING_CLOUDEVENTS_MODE: 'avro' }, '/repo')).toThrow('MAINSPRING_CLOUDEVENTS_MODE: must be "structured" or "binary", got "avro"');
   });
 
+  it('names the outbox transactional ids mainspring-outbox-<shard> unless a deployment chooses its own prefix, and refuses one no topic could carry', () => {
+    expect(loadConfig({}, '/repo').kafka.outboxTransactionalIdPrefix).toBe('mainspring-outbox');
+    expect(loadConfig({ MAINSPRING_OUTBOX_TRANSACTIONAL_ID_PREFIX: ' staging.mainspring-outbox ' }, '/repo').kafka.outboxTransactionalIdPrefix).toBe('staging.mainspring-outbox');
+    expect(() => loadConfig({ MAINSPRING_OUTBOX_TRANSACTIONAL_ID_PREFIX: 'team a/outbox' }, '/repo')).toThrow(
+      'MAINSPRING_OUTBOX_TRANSACTIONAL_ID_PREFIX: must be 1–200 of A–Z a–z 0–9 . _ - (it names Kafka topics), got "team a/outbox"',
+    );
+  });
+
   it('refuses half-configured TLS and SASL', () => {
     expect(() => loadConfig({ TEMPORAL_TLS_CERT: '/c.pem' })).toThrow(/TEMPORAL_TLS_KEY/);
     expect(() => loadConfig({ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u' })).toThrow(/KAFKA_SASL_PASSWORD/);
