@@ -17,29 +17,34 @@ import { Partitioners, type Kafka, type Message, type PartitionMetadata, type Pr
 export type Route = (topic: string, message: Message) => { partition: number; leader: number };
 
 /**
- * Partitions of topics, from their metadata (fetched once per topic until `forget`), and the partition of a message
- * as every producer of its key picks it: kafkajs's default partitioner, murmur2 of the key like the Java client.
+ * Partitions of topics, from their metadata (fetched once per topic, again after `maxAgeMs` — kafkajs's own
+ * metadataMaxAge — or `forget`), and the partition of a message as every producer of its key picks it: kafkajs's
+ * default partitioner, murmur2 of the key like the Java client.
  */
 export class PartitionRouter {
-  private readonly partitions = new Map<string, PartitionMetadata[]>();
+  private readonly partitions = new Map<string, { metadata: PartitionMetadata[]; fetchedAt: number }>();
   private readonly partitioner = Partitioners.DefaultPartitioner();
 
-  constructor(private readonly kafka: Pick<Kafka, 'admin'>) {}
+  constructor(
+    private readonly kafka: Pick<Kafka, 'admin'>,
+    private readonly maxAgeMs = 300_000,
+  ) {}
 
-  /** A route for messages of these topics (their metadata fetched if not known yet). */
+  /** A route for messages of these topics (their metadata fetched if not known, or known for too long). */
   async routeFor(topics: Iterable<string>): Promise<Route> {
-    const missing = [...new Set(topics)].filter((t) => !this.partitions.has(t));
-    if (missing.length > 0) {
+    const now = Date.now();
+    const stale = [...new Set(topics)].filter((t) => now - (this.partitions.get(t)?.fetchedAt ?? -Infinity) > this.maxAgeMs);
+    if (stale.length > 0) {
       const admin = this.kafka.admin();
       await admin.connect();
       try {
-        for (const t of (await admin.fetchTopicMetadata({ topics: missing })).topics) this.partitions.set(t.name, t.partitions);
+        for (const t of (await admin.fetchTopicMetadata({ topics: stale })).topics) this.partitions.set(t.name, { metadata: t.partitions, fetchedAt: now });
       } finally {
         await admin.disconnect();
       }
     }
     return (topic, message) => {
-      const partitionMetadata = this.partitions.get(topic) ?? [];
+      const partitionMetadata = this.partitions.get(topic)?.metadata ?? [];
       if (partitionMetadata.length === 0) throw new Error(`no partitions known for topic ${topic}`);
       const partition = this.partitioner({ topic, partitionMetadata, message });
       return { partition, leader: partitionMetadata.find((p) => p.partitionId === partition)?.leader ?? -1 };
