@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { Producer } from 'kafkajs';
 import { loadConfig } from '../../src/config/env';
 import { createKafka } from '../../src/kafka/client';
-import { connectProducer } from '../../src/kafka/producer';
+import { connectProducer, sendRecords } from '../../src/kafka/producer';
 import { liveSyntheticPayments, paced, syntheticPaymentEvent } from '../../src/kafka/synthetic-stream';
 import { TOPICS } from '../../src/kafka/topics';
 import { createTracing, SERVICE_NAMES, startProducerSpan, type Tracing } from '../../src/observability/tracing';
@@ -57,12 +57,12 @@ export function registerProduceCommand(program: Command): void {
 
 async function sendTraced(producer: Producer, topic: string, slice: Array<{ key: string | null; value: string }>, tracing: Tracing): Promise<void> {
   if (!tracing.enabled) {
-    await producer.send({ topic, acks: -1, messages: slice });
+    await sendRecords(producer, topic, slice);
     return;
   }
   const spans = slice.map(() => startProducerSpan(tracing.tracer, topic));
   try {
-    await producer.send({ topic, acks: -1, messages: slice.map((r, i) => ({ ...r, headers: spans[i].headers })) });
+    await sendRecords(producer, topic, slice.map((r, i) => ({ ...r, headers: spans[i].headers })));
   } finally {
     for (const { span } of spans) span.end();
   }
