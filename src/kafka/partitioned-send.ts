@@ -13,6 +13,8 @@
 // that did reach the old leader is recognised by the new one as a duplicate.
 import { Partitioners, type Kafka, type Message, type PartitionMetadata, type Producer, type RecordMetadata, type TopicMessages } from 'kafkajs';
 
+const FETCH_ATTEMPTS = 8;
+
 /** Where one message goes: its partition and that partition's leader broker (-1 while it has none). */
 export type Route = (topic: string, message: Message) => { partition: number; leader: number };
 
@@ -35,13 +37,7 @@ export class PartitionRouter {
     const now = Date.now();
     const stale = [...new Set(topics)].filter((t) => now - (this.partitions.get(t)?.fetchedAt ?? -Infinity) > this.maxAgeMs);
     if (stale.length > 0) {
-      const admin = this.kafka.admin();
-      await admin.connect();
-      try {
-        for (const t of (await admin.fetchTopicMetadata({ topics: stale })).topics) this.partitions.set(t.name, { metadata: t.partitions, fetchedAt: now });
-      } finally {
-        await admin.disconnect();
-      }
+      for (const t of await this.fetch(stale)) this.partitions.set(t.name, { metadata: t.partitions, fetchedAt: now });
     }
     return (topic, message) => {
       const partitionMetadata = this.partitions.get(topic)?.metadata ?? [];
@@ -49,6 +45,29 @@ export class PartitionRouter {
       const partition = this.partitioner({ topic, partitionMetadata, message });
       return { partition, leader: partitionMetadata.find((p) => p.partitionId === partition)?.leader ?? -1 };
     };
+  }
+
+  /**
+   * The topics' metadata. What a broker answers while it catches up — a topic created a moment ago, a leader being
+   * elected — is retried for ~7 s, as kafkajs's producer would; a topic still unknown then is named in the error.
+   */
+  private async fetch(topics: string[]): Promise<Array<{ name: string; partitions: PartitionMetadata[] }>> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return (await admin.fetchTopicMetadata({ topics })).topics;
+        } catch (err) {
+          if ((err as { retriable?: unknown }).retriable !== true || attempt >= FETCH_ATTEMPTS) {
+            throw new Error(`no partition metadata for ${topics.join(', ')}: ${(err as Error).message}`, { cause: err });
+          }
+          await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** (attempt - 1), 2_000)));
+        }
+      }
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   /** Leaders move and partitions are added: the next route fetches metadata again. */

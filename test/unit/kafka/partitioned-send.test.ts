@@ -4,15 +4,21 @@ import { PartitionRouter, unacknowledged, withPartitions } from '../../../src/ka
 const partitionsOf = (n: number): PartitionMetadata[] =>
   Array.from({ length: n }, (_, partitionId) => ({ partitionId, leader: 1 + (partitionId % 3), partitionErrorCode: 0, replicas: [1, 2, 3], isr: [1, 2, 3] }));
 
-/** An admin client whose topics have the given partition counts; counts the metadata requests. */
-function kafkaWith(counts: Record<string, number>) {
+/**
+ * An admin client whose topics have the given partition counts; counts the metadata requests. Answers the first
+ * `unsettled` requests as a broker that does not know the topics yet (kafkajs: UNKNOWN_TOPIC_OR_PARTITION, retriable).
+ */
+function kafkaWith(counts: Record<string, number>, options: { unsettled?: number; refuse?: Error } = {}) {
   const fetched: string[][] = [];
+  let unsettled = options.unsettled ?? 0;
   const kafka = {
     admin: () => ({
       connect: async () => undefined,
       disconnect: async () => undefined,
       fetchTopicMetadata: async ({ topics }: { topics: string[] }) => {
         fetched.push(topics);
+        if (options.refuse) throw options.refuse;
+        if (unsettled-- > 0) throw Object.assign(new Error('This server does not host this topic-partition'), { retriable: true });
         return { topics: topics.map((name) => ({ name, partitions: partitionsOf(counts[name] ?? 0) })) };
       },
     }),
@@ -47,6 +53,19 @@ describe('PartitionRouter', () => {
     await router.routeFor(['b']);
     expect(fetched).toHaveLength(3);
     expect(() => route('c', { key: 'k', value: null })).toThrow('no partitions known for topic c');
+  });
+});
+
+describe('PartitionRouter while brokers catch up', () => {
+  it('retries what a broker answers about a topic created a moment ago, and names a topic it cannot learn', async () => {
+    const settling = kafkaWith({ fresh: 3 }, { unsettled: 2 });
+    const route = await new PartitionRouter(settling.kafka).routeFor(['fresh']);
+    expect(settling.fetched).toHaveLength(3);
+    expect(route('fresh', { key: 'k', value: null }).partition).toBeLessThan(3);
+
+    const refused = kafkaWith({}, { refuse: new Error('Not authorized to access topics') });
+    await expect(new PartitionRouter(refused.kafka).routeFor(['secret'])).rejects.toThrow('no partition metadata for secret: Not authorized to access topics');
+    expect(refused.fetched).toHaveLength(1); // not retriable: no second try
   });
 });
 
