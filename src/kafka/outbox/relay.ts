@@ -5,8 +5,8 @@ import { Client, type ClientConfig, type Notification } from 'pg';
 import type { Logger } from '../../observability/logger';
 import { attemptedUnsent, claimBatch, markSent, pruneSent, tryLeadShard } from './store';
 import { ensureProgressTopic, lastCommittedBatch } from './progress';
-import { DEFAULT_TRANSACTIONAL_ID_PREFIX, OUTBOX_LOCK_CLASS, outboxChannel, outboxTransactionalId, progressMessages, progressTopicOf, reconcileAttempted, requestsByLeader, transactionMessages, type OutboxRow } from './shard';
-import { PartitionRouter, sendEveryPartition, type ResendNotice } from '../partitioned-send';
+import { DEFAULT_TRANSACTIONAL_ID_PREFIX, OUTBOX_LOCK_CLASS, outboxChannel, outboxTransactionalId, progressMessages, progressTopicOf, reconcileAttempted, requestsByPartition, transactionMessages, type OutboxRow } from './shard';
+import { PartitionRouter, sendEveryPartition } from '../partitioned-send';
 
 export interface OutboxRelayOptions {
   shard: number;
@@ -52,13 +52,11 @@ export class OutboxRelay {
   private readonly transactionalId: string;
   /** Partitions of the topics this term wrote to, with their leaders (a term ends on any send error: fetched anew). */
   private readonly router: PartitionRouter;
-  private readonly onResend: ResendNotice;
 
   constructor(private readonly o: OutboxRelayOptions) {
     this.log = o.logger?.child({ component: 'outbox-relay', shard: o.shard });
     this.transactionalId = outboxTransactionalId(o.transactionalIdPrefix ?? DEFAULT_TRANSACTIONAL_ID_PREFIX, o.shard);
     this.router = new PartitionRouter(o.kafka);
-    this.onResend = (missing, attempt) => this.log?.warn({ missing: missing.map((b) => ({ topic: b.topic, records: b.messages.length })), attempt }, 'Kafka acknowledged the send without some partitions; sending those again');
   }
 
   get shard(): number {
@@ -175,10 +173,10 @@ export class OutboxRelay {
       // Bounded, unlike the plain idempotent producer's (src/kafka/producer.ts): a send given up on ends the term, and
       // the next term's producer has a new epoch (no sequence number is reused) and finds out what committed. A send
       // retried without limit would hold the shard for as long as a row's topic is gone. (kafkajs warns at creation.)
-      // First retry after 20 ms (kafkajs: 300): the next transaction's AddPartitionsToTxn is refused with
-      // CONCURRENT_TRANSACTIONS until the coordinator has written the previous one's commit markers — routine when
-      // transactions follow each other, and gone within milliseconds (the Java client retries it after 20 ms too).
-      // Twelve tries capped at 2 s span ~12 s, about what the six default ones did.
+      // First retry after 20 ms (kafkajs: 300): the coordinator refuses the next transaction's AddPartitionsToTxn with
+      // CONCURRENT_TRANSACTIONS until it has written the previous one's commit markers — routine when transactions
+      // follow each other, and over within milliseconds (the Java client retries it after 20 ms too). Twelve tries
+      // capped at 2 s span ~12 s. Safe because every request is for one partition (requestsByPartition).
       retry: { retries: 12, initialRetryTime: 20, maxRetryTime: 2_000 },
     });
     this.router.forget();
@@ -230,15 +228,16 @@ export class OutboxRelay {
   }
 
   /**
-   * One Kafka transaction: the rows' records and the batch number's progress record, one produce request per leader
-   * broker, one after the other (shard.ts requestsByLeader says why).
+   * One Kafka transaction: the rows' records and the batch number's progress record, one produce request per
+   * partition, one after the other (shard.ts requestsByPartition says why).
    */
   private async publish(producer: Producer, rows: OutboxRow[], batch: number): Promise<void> {
     const batches = [...transactionMessages(rows), progressMessages(this.transactionalId, this.o.shard, batch)];
-    const requests = requestsByLeader(batches, await this.router.routeFor(batches.map((b) => b.topic)));
+    const requests = requestsByPartition(batches, await this.router.routeFor(batches.map((b) => b.topic)));
     const txn = await producer.transaction();
     try {
-      for (const topicMessages of requests) await sendEveryPartition(txn, topicMessages, { onResend: this.onResend });
+      // A partition missing from the acknowledgement is not sent again inside the transaction: the term ends.
+      for (const topicMessages of requests) await sendEveryPartition(txn, topicMessages, { attempts: 1 });
       await this.o.beforeCommit?.(rows);
       await txn.commit();
     } catch (err) {

@@ -1,6 +1,6 @@
 // Pure parts of the outbox: which shard a record belongs to, what one Kafka transaction carries, and what a new
 // leader concludes about the rows an earlier leader attempted. No I/O.
-import type { Message, TopicMessages } from 'kafkajs';
+import type { TopicMessages } from 'kafkajs';
 import type { Route } from '../partitioned-send';
 
 /** Shards when MAINSPRING_OUTBOX_SHARDS is unset: a relay each, spread over the workers by their leader locks. */
@@ -63,25 +63,26 @@ export function transactionMessages(rows: ReadonlyArray<OutboxRow>): TopicMessag
 }
 
 /**
- * The transaction's messages as one produce request per leader broker, to be sent one after the other. kafkajs sends
- * a batch spanning several brokers as concurrent requests, and when one of them fails (a concurrent AddPartitionsToTxn
- * is refused while the transaction coordinator is busy, common on a multi-broker cluster) it retries while the others
- * are still in flight, and sends those again with new sequence numbers: both copies land in the transaction
- * (found by `npm run rehearse`: payments.flagged twice at adjacent offsets). One broker per request closes that.
+ * The transaction's messages as one produce request per partition, sent one after the other. kafkajs sends a batch
+ * spanning several brokers as concurrent requests, and when one of them fails it retries while the others are still
+ * in flight and sends those again with new sequence numbers: both copies land in the transaction (`npm run rehearse`
+ * found payments.flagged twice at adjacent offsets; per-leader requests were not enough — after a leader move one
+ * request spans two brokers again, and with retries 20 ms apart payments.scored was written twice). A request for one
+ * partition reaches one broker whatever the metadata says, so kafkajs's retries (CONCURRENT_TRANSACTIONS above all)
+ * are safe. The cost: an AddPartitionsToTxn and a produce round trip per partition of the transaction.
  */
-export function requestsByLeader(batches: ReadonlyArray<TopicMessages>, route: Route): TopicMessages[][] {
-  const leaders = new Map<number, Map<string, Message[]>>();
+export function requestsByPartition(batches: ReadonlyArray<TopicMessages>, route: Route): TopicMessages[][] {
+  const partitions = new Map<string, TopicMessages>();
   for (const { topic, messages } of batches) {
     for (const message of messages) {
-      const { partition, leader } = route(topic, message);
-      let topics = leaders.get(leader);
-      if (!topics) leaders.set(leader, (topics = new Map()));
-      let list = topics.get(topic);
-      if (!list) topics.set(topic, (list = []));
-      list.push({ ...message, partition });
+      const { partition } = route(topic, message);
+      const key = `${topic}\n${partition}`;
+      let request = partitions.get(key);
+      if (!request) partitions.set(key, (request = { topic, messages: [] }));
+      request.messages.push({ ...message, partition });
     }
   }
-  return [...leaders.values()].map((topics) => [...topics].map(([topic, messages]) => ({ topic, messages })));
+  return [...partitions.values()].map((request) => [request]);
 }
 
 /**
