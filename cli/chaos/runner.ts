@@ -25,6 +25,7 @@ import { buildRecords, CHAOS_INDEX_HEADER, type ChaosRecord } from './events';
 import { checkInvariants, type ChaosObservations, type CommitSample, type InvariantReport, type LearningObservation } from './invariants';
 import { planFaults, planStream, REJECT_NOTIFICATIONS_MS, type FaultKind, type PlannedFault } from './schedule';
 import { headerString, readTopicSnapshot, type TopicRecord } from '../../src/kafka/topic-snapshot';
+import { OUTBOX_TXN_HEADER } from '../../src/kafka/outbox/shard';
 import { PAYMENT_SAGA_WORKFLOW_TYPE } from '../../workflows/payment-saga/payment-saga.messages';
 
 export interface ChaosOptions {
@@ -356,6 +357,11 @@ async function rejectFraudCaseNotifications(db: DbHandle, reject: boolean): Prom
 }
 
 /** Payment id and envelope id of a record of one of the saga's topics, in whichever CloudEvents mode it was written. */
+function outboxTxnOf(r: TopicRecord): string {
+  const txn = headerString(r.headers, OUTBOX_TXN_HEADER);
+  return txn === undefined ? '' : ` (${txn})`;
+}
+
 function paymentEventRef(r: TopicRecord): { paymentId: string; eventId: string } {
   const decoded = decodeRecord(r);
   const paymentId = decoded.ok ? (decoded.data as { paymentId?: unknown }).paymentId : undefined;
@@ -485,7 +491,8 @@ async function collect(o: {
     holds: holds.map((h) => ({ paymentId: h.payment_id, status: h.status })),
     notifications: notifications.map((n) => ({ paymentId: n.payment_id, kind: n.kind })),
     flagged: flagged.map((r) => ({ ...paymentEventRef(r), at: r.timestamp === undefined ? undefined : Number(r.timestamp), where: `${r.partition}/${r.offset}` })),
-    scored: scored.map((r) => ({ ...paymentEventRef(r), where: `${r.partition}/${r.offset}` })),
+    // Which relay transaction wrote each copy, so a repeated record names both.
+    scored: scored.map((r) => ({ ...paymentEventRef(r), where: `${r.partition}/${r.offset}${outboxTxnOf(r)}` })),
     retracted: retracted.map(paymentEventRef),
     requireCompensation: o.requireCompensation,
     ledger: ledger.map((l) => ({ workflowId: l.workflow_id, step: l.step, outcome: l.outcome })),

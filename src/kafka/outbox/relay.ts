@@ -1,5 +1,6 @@
 // One relay per outbox shard in every worker process; the one holding the shard's advisory lock leads and publishes
 // the shard's rows in Kafka transactions. See README "Effects are published once".
+import { randomBytes } from 'node:crypto';
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { Client, type ClientConfig, type Notification } from 'pg';
 import type { Logger } from '../../observability/logger';
@@ -52,6 +53,8 @@ export class OutboxRelay {
   private readonly transactionalId: string;
   /** Partitions of the topics this term wrote to, with their leaders (a term ends on any send error: fetched anew). */
   private readonly router: PartitionRouter;
+  /** This relay's current lead, named in the records it publishes (OUTBOX_TXN_HEADER). */
+  private term = '';
 
   constructor(private readonly o: OutboxRelayOptions) {
     this.log = o.logger?.child({ component: 'outbox-relay', shard: o.shard });
@@ -180,6 +183,7 @@ export class OutboxRelay {
       retry: { retries: 12, initialRetryTime: 20, maxRetryTime: 2_000 },
     });
     this.router.forget();
+    this.term = randomBytes(4).toString('hex');
     const onNotification = (n: Notification) => {
       if (n.channel === outboxChannel(this.o.shard)) this.wake();
     };
@@ -232,7 +236,7 @@ export class OutboxRelay {
    * partition, one after the other (shard.ts requestsByPartition says why).
    */
   private async publish(producer: Producer, rows: OutboxRow[], batch: number): Promise<void> {
-    const batches = [...transactionMessages(rows), progressMessages(this.transactionalId, this.o.shard, batch)];
+    const batches = [...transactionMessages(rows, `${this.transactionalId}:${batch}:${this.term}`), progressMessages(this.transactionalId, this.o.shard, batch)];
     const requests = requestsByPartition(batches, await this.router.routeFor(batches.map((b) => b.topic)));
     const txn = await producer.transaction();
     try {

@@ -51,13 +51,19 @@ export interface OutboxRow {
   headers: Record<string, string>;
 }
 
+/**
+ * Header on every record a relay publishes: `<transactional id>:<batch>:<term>` — which transaction wrote this copy
+ * (a term is one lead of one relay). For tracing a record back to its relay; consumers may ignore it.
+ */
+export const OUTBOX_TXN_HEADER = 'mainspring-outbox-txn';
+
 /** The messages of one transaction, grouped by topic, in row order (kafkajs keeps that order per partition). */
-export function transactionMessages(rows: ReadonlyArray<OutboxRow>): TopicMessages[] {
+export function transactionMessages(rows: ReadonlyArray<OutboxRow>, txn?: string): TopicMessages[] {
   const topics = new Map<string, TopicMessages>();
   for (const row of [...rows].sort((a, b) => a.id - b.id)) {
     let entry = topics.get(row.topic);
     if (!entry) topics.set(row.topic, (entry = { topic: row.topic, messages: [] }));
-    entry.messages.push({ key: row.key, value: row.value, headers: row.headers });
+    entry.messages.push({ key: row.key, value: row.value, headers: txn === undefined ? row.headers : { ...row.headers, [OUTBOX_TXN_HEADER]: txn } });
   }
   return [...topics.values()];
 }

@@ -1,4 +1,4 @@
-import { lastBatchOf, progressMessages, progressTopicOf, requestsByPartition, takeoverMessages, reconcileAttempted, shardOf, transactionMessages, type OutboxRow } from '../../../src/kafka/outbox/shard';
+import { lastBatchOf, OUTBOX_TXN_HEADER, progressMessages, progressTopicOf, requestsByPartition, takeoverMessages, reconcileAttempted, shardOf, transactionMessages, type OutboxRow } from '../../../src/kafka/outbox/shard';
 
 const row = (id: number, topic: string, key: string | null = `k${id}`): OutboxRow => ({ id, eventId: `e${id}`, topic, key, value: Buffer.from(`v${id}`), headers: { h: String(id) } });
 
@@ -32,6 +32,14 @@ describe('transactionMessages', () => {
       ['b', ['v2', 'v3']],
     ]);
     expect(batch[0].messages[1]).toEqual({ key: null, value: Buffer.from('v4'), headers: { h: '4' } });
+  });
+
+  it('names the transaction on every record when told (which relay term wrote a copy), keeping the row headers', () => {
+    const [topic] = transactionMessages([row(1, 'a'), row(2, 'a')], 'mainspring-outbox-0:14:9f3c');
+    expect(topic.messages.map((m) => m.headers)).toEqual([
+      { h: '1', [OUTBOX_TXN_HEADER]: 'mainspring-outbox-0:14:9f3c' },
+      { h: '2', [OUTBOX_TXN_HEADER]: 'mainspring-outbox-0:14:9f3c' },
+    ]);
   });
 });
 
