@@ -49,7 +49,11 @@ async function readProgress(kafka: Kafka, topic: string, from: bigint, marker: b
   const consumer = kafka.consumer({ groupId: `mainspring-outbox-progress-${randomUUID()}`, maxWaitTimeInMs: 100 });
   await consumer.connect();
   try {
-    await consumer.subscribe({ topic, fromBeginning: false });
+    // From the beginning, then the seek below: a first fetch that goes out before the seek takes effect then reads
+    // from the log start, in order, instead of from the end — whose empty batch (last offset = high watermark − 1,
+    // past the marker) ended the read before [from, marker) was read: the last committed batch came out too low and
+    // was published again (rehearsal, seed 11, after a worker kill).
+    await consumer.subscribe({ topic, fromBeginning: true });
     let timer: NodeJS.Timeout | undefined;
     const read = new Promise<void>((resolve, reject) => {
       timer = setTimeout(() => reject(new Error(`reading ${topic} up to offset ${marker} timed out after ${timeoutMs} ms`)), timeoutMs);
