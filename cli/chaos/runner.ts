@@ -356,12 +356,13 @@ async function rejectFraudCaseNotifications(db: DbHandle, reject: boolean): Prom
   await db.pool.query(`create trigger chaos_reject_fraud_case before insert on notification for each row when (new.kind = 'fraud-case') execute function chaos_reject_fraud_case()`);
 }
 
-/** Payment id and envelope id of a record of one of the saga's topics, in whichever CloudEvents mode it was written. */
+/** ` (<the outbox transaction that wrote it>)`, or nothing for a record without the relay's header. */
 function outboxTxnOf(r: TopicRecord): string {
   const txn = headerString(r.headers, OUTBOX_TXN_HEADER);
   return txn === undefined ? '' : ` (${txn})`;
 }
 
+/** Payment id and envelope id of a record of one of the saga's topics, in whichever CloudEvents mode it was written. */
 function paymentEventRef(r: TopicRecord): { paymentId: string; eventId: string } {
   const decoded = decodeRecord(r);
   const paymentId = decoded.ok ? (decoded.data as { paymentId?: unknown }).paymentId : undefined;
