@@ -15,8 +15,8 @@ import { Partitioners, type Kafka, type Message, type PartitionMetadata, type Pr
 
 const FETCH_ATTEMPTS = 8;
 
-/** Where one message goes: its partition and that partition's leader broker (-1 while it has none). */
-export type Route = (topic: string, message: Message) => { partition: number; leader: number };
+/** The partition a message goes to. */
+export type Route = (topic: string, message: Message) => number;
 
 /**
  * Partitions of topics, from their metadata (fetched once per topic, again after `maxAgeMs` — kafkajs's own
@@ -42,8 +42,7 @@ export class PartitionRouter {
     return (topic, message) => {
       const partitionMetadata = this.partitions.get(topic)?.metadata ?? [];
       if (partitionMetadata.length === 0) throw new Error(`no partitions known for topic ${topic}`);
-      const partition = this.partitioner({ topic, partitionMetadata, message });
-      return { partition, leader: partitionMetadata.find((p) => p.partitionId === partition)?.leader ?? -1 };
+      return this.partitioner({ topic, partitionMetadata, message });
     };
   }
 
@@ -78,7 +77,7 @@ export class PartitionRouter {
 
 /** The same messages, each with its partition set. */
 export function withPartitions(batches: ReadonlyArray<TopicMessages>, route: Route): TopicMessages[] {
-  return batches.map(({ topic, messages }) => ({ topic, messages: messages.map((m) => ({ ...m, partition: route(topic, m).partition })) }));
+  return batches.map(({ topic, messages }) => ({ topic, messages: messages.map((m) => ({ ...m, partition: route(topic, m) })) }));
 }
 
 /** The messages (partitions set) whose topic-partition the acknowledgement does not list, in their order. */

@@ -7,7 +7,7 @@ import type { Logger } from '../../observability/logger';
 import { attemptedUnsent, claimBatch, markSent, pruneSent, tryLeadShard } from './store';
 import { ensureProgressTopic, lastCommittedBatch } from './progress';
 import { DEFAULT_TRANSACTIONAL_ID_PREFIX, OUTBOX_LOCK_CLASS, outboxChannel, outboxTransactionalId, progressMessages, progressTopicOf, reconcileAttempted, requestsByPartition, transactionMessages, type OutboxRow } from './shard';
-import { PartitionRouter, sendEveryPartition } from '../partitioned-send';
+import { PartitionRouter, sendEveryPartition, withPartitions } from '../partitioned-send';
 
 export interface OutboxRelayOptions {
   shard: number;
@@ -51,7 +51,7 @@ export class OutboxRelay {
   private pid?: number;
   private readonly log: Logger | undefined;
   private readonly transactionalId: string;
-  /** Partitions of the topics this term wrote to, with their leaders (a term ends on any send error: fetched anew). */
+  /** Partitions of the topics this relay writes to (fetched anew each term: a term ends on any send error). */
   private readonly router: PartitionRouter;
   /** This relay's current lead, named in the records it publishes (OUTBOX_TXN_HEADER). */
   private term = '';
@@ -237,7 +237,7 @@ export class OutboxRelay {
    */
   private async publish(producer: Producer, rows: OutboxRow[], batch: number): Promise<void> {
     const batches = [...transactionMessages(rows, `${this.transactionalId}:${batch}:${this.term}`), progressMessages(this.transactionalId, this.o.shard, batch)];
-    const requests = requestsByPartition(batches, await this.router.routeFor(batches.map((b) => b.topic)));
+    const requests = requestsByPartition(withPartitions(batches, await this.router.routeFor(batches.map((b) => b.topic))));
     const txn = await producer.transaction();
     try {
       // A partition missing from the acknowledgement is not sent again inside the transaction: the term ends.

@@ -1,7 +1,6 @@
 // Pure parts of the outbox: which shard a record belongs to, what one Kafka transaction carries, and what a new
 // leader concludes about the rows an earlier leader attempted. No I/O.
 import type { TopicMessages } from 'kafkajs';
-import type { Route } from '../partitioned-send';
 
 /** Shards when MAINSPRING_OUTBOX_SHARDS is unset: a relay each, spread over the workers by their leader locks. */
 export const DEFAULT_OUTBOX_SHARDS = 4;
@@ -69,7 +68,7 @@ export function transactionMessages(rows: ReadonlyArray<OutboxRow>, txn?: string
 }
 
 /**
- * The transaction's messages as one produce request per partition, sent one after the other. kafkajs sends a batch
+ * The transaction's messages (partitions set) as one produce request per partition, sent one after the other. kafkajs sends a batch
  * spanning several brokers as concurrent requests, and when one of them fails it retries while the others are still
  * in flight and sends those again with new sequence numbers: both copies land in the transaction (`npm run rehearse`
  * found payments.flagged twice at adjacent offsets; per-leader requests were not enough — after a leader move one
@@ -77,15 +76,15 @@ export function transactionMessages(rows: ReadonlyArray<OutboxRow>, txn?: string
  * partition reaches one broker whatever the metadata says, so kafkajs's retries (CONCURRENT_TRANSACTIONS above all)
  * are safe. The cost: an AddPartitionsToTxn and a produce round trip per partition of the transaction.
  */
-export function requestsByPartition(batches: ReadonlyArray<TopicMessages>, route: Route): TopicMessages[][] {
+export function requestsByPartition(batches: ReadonlyArray<TopicMessages>): TopicMessages[][] {
   const partitions = new Map<string, TopicMessages>();
   for (const { topic, messages } of batches) {
     for (const message of messages) {
-      const { partition } = route(topic, message);
-      const key = `${topic}\n${partition}`;
+      if (message.partition === undefined) throw new Error('requestsByPartition needs every message to carry its partition (withPartitions)');
+      const key = `${topic}\n${message.partition}`;
       let request = partitions.get(key);
       if (!request) partitions.set(key, (request = { topic, messages: [] }));
-      request.messages.push({ ...message, partition });
+      request.messages.push(message);
     }
   }
   return [...partitions.values()].map((request) => [request]);

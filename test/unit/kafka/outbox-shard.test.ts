@@ -1,4 +1,5 @@
 import { lastBatchOf, OUTBOX_TXN_HEADER, progressMessages, progressTopicOf, requestsByPartition, takeoverMessages, reconcileAttempted, shardOf, transactionMessages, type OutboxRow } from '../../../src/kafka/outbox/shard';
+import { withPartitions } from '../../../src/kafka/partitioned-send';
 
 const row = (id: number, topic: string, key: string | null = `k${id}`): OutboxRow => ({ id, eventId: `e${id}`, topic, key, value: Buffer.from(`v${id}`), headers: { h: String(id) } });
 
@@ -71,18 +72,17 @@ describe('progress records', () => {
 
 describe('requestsByPartition', () => {
   it('makes one request per partition, each message with its partition set, in first-seen order', () => {
-    const route = (topic: string, message: { key?: string | Buffer | null }) => {
-      const partition = Number(String(message.key).slice(1)) % 3;
-      return { partition, leader: topic === 'p' ? 9 : partition === 0 ? 1 : 2 };
-    };
+    const route = (_topic: string, message: { key?: string | Buffer | null }) => Number(String(message.key).slice(1)) % 3;
     const requests = requestsByPartition(
-      [
-        { topic: 'a', messages: [{ key: 'k1', value: '1' }, { key: 'k3', value: '3' }, { key: 'k4', value: '4' }, { key: 'k5', value: '5' }] },
-        { topic: 'p', messages: [{ key: 'k0', value: 'batch' }] },
-      ],
-      route,
+      withPartitions(
+        [
+          { topic: 'a', messages: [{ key: 'k1', value: '1' }, { key: 'k3', value: '3' }, { key: 'k4', value: '4' }, { key: 'k5', value: '5' }] },
+          { topic: 'p', messages: [{ key: 'k0', value: 'batch' }] },
+        ],
+        route,
+      ),
     );
-    // k1 and k4 share partition 1; k5 is on partition 2, led by the same broker as partition 1: a request of its own.
+    // k1 and k4 share partition 1; k5 is on partition 2: a request of its own, whichever broker leads it.
     expect(requests).toEqual([
       [{ topic: 'a', messages: [{ key: 'k1', value: '1', partition: 1 }, { key: 'k4', value: '4', partition: 1 }] }],
       [{ topic: 'a', messages: [{ key: 'k3', value: '3', partition: 0 }] }],

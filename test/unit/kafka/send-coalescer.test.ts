@@ -29,7 +29,7 @@ function recordingProducer() {
 /** Two partitions per topic: even keys on 0, odd keys on 1. */
 function router() {
   const calls = { forget: 0 };
-  const route: Route = (_topic, message) => ({ partition: Number(message.key) % 2, leader: 1 });
+  const route: Route = (_topic, message) => Number(message.key) % 2;
   return { calls, routeFor: async () => route, forget: () => void calls.forget++ };
 }
 
