@@ -3,6 +3,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type logCreator, type SASLOptions } from 'kafkajs';
 import type { Config } from '../config/env';
 import { createLogger, type Logger } from '../observability/logger';
+import { Backoff } from './backoff';
 
 export type KafkaSettings = Pick<Config['kafka'], 'brokers' | 'clientId' | 'ssl' | 'sasl'> & Partial<Pick<Config['kafka'], 'tls'>>;
 
@@ -84,6 +85,25 @@ export function createKafka(settings: KafkaSettings, overrides: Partial<KafkaCon
     retry: { initialRetryTime: 100, retries: 8 },
     ...config,
   });
+}
+
+/**
+ * Runs a Kafka request again while brokers settle: topics created a moment ago are not yet in every broker's metadata
+ * cache ("This server does not host this topic-partition"), a leader is being elected. Retriable answers are retried
+ * (100 ms doubling to 1 s) for up to `timeoutMs`; anything else is thrown at once.
+ */
+export async function whileKafkaSettles<T>(call: () => Promise<T>, options: { timeoutMs?: number } = {}): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  const backoff = new Backoff({ initialMs: 100, maxMs: 1_000 });
+  for (;;) {
+    try {
+      return await call();
+    } catch (err) {
+      const retriable = (err as { retriable?: unknown }).retriable === true || /does not host this topic-partition|leader/i.test((err as Error).message ?? '');
+      if (!retriable || Date.now() > deadline) throw err;
+      await backoff.wait();
+    }
+  }
 }
 
 /**

@@ -11,9 +11,10 @@
 // The fix here: give every message its partition before sending (as kafkajs's default partitioner would pick it), and
 // send again at once whatever partition the result lacks — with the same records, so the same sequence numbers: a copy
 // that did reach the old leader is recognised by the new one as a duplicate.
+import { whileKafkaSettles } from './client';
 import { Partitioners, type Kafka, type Message, type PartitionMetadata, type Producer, type RecordMetadata, type TopicMessages } from 'kafkajs';
 
-const FETCH_ATTEMPTS = 8;
+const FETCH_TIMEOUT_MS = 7_000;
 
 /** The partition a message goes to. */
 export type Route = (topic: string, message: Message) => number;
@@ -54,16 +55,9 @@ export class PartitionRouter {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return (await admin.fetchTopicMetadata({ topics })).topics;
-        } catch (err) {
-          if ((err as { retriable?: unknown }).retriable !== true || attempt >= FETCH_ATTEMPTS) {
-            throw new Error(`no partition metadata for ${topics.join(', ')}: ${(err as Error).message}`, { cause: err });
-          }
-          await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** (attempt - 1), 2_000)));
-        }
-      }
+      return (await whileKafkaSettles(() => admin.fetchTopicMetadata({ topics }), { timeoutMs: FETCH_TIMEOUT_MS })).topics;
+    } catch (err) {
+      throw new Error(`no partition metadata for ${topics.join(', ')}: ${(err as Error).message}`, { cause: err });
     } finally {
       await admin.disconnect();
     }

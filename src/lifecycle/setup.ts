@@ -1,7 +1,7 @@
 import { logLevel } from 'kafkajs';
 import type { Config } from '../config/env';
 import { migrateDatabase } from '../db/migrate';
-import { awaitGroupCoordinator, createKafka, describeTopicLayout, ensureTopics } from '../kafka/client';
+import { awaitGroupCoordinator, createKafka, describeTopicLayout, ensureTopics, whileKafkaSettles } from '../kafka/client';
 import { ensureProgressTopic } from '../kafka/outbox/progress';
 import { outboxTransactionalId, progressTopicOf } from '../kafka/outbox/shard';
 import { ALL_TOPICS } from '../kafka/topics';
@@ -71,21 +71,4 @@ export async function setupCluster(
     steps.push({ part: 'database', what: 'migrations', outcome: 'applied (already applied ones skipped)' });
   }
   return steps;
-}
-
-/**
- * Topics created a moment ago are not yet known to every broker's metadata cache: a request may answer "This server
- * does not host this topic-partition" (retriable) for a few seconds. Retried for up to 30 s; other errors at once.
- */
-async function whileKafkaSettles<T>(call: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await call();
-    } catch (err) {
-      const retriable = (err as { retriable?: unknown }).retriable === true || /does not host this topic-partition|leader/i.test((err as Error).message ?? '');
-      if (!retriable || Date.now() > deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-  }
 }

@@ -11,6 +11,7 @@ import { LocalKafka, newKafkaClusterId } from '../../stack/kafka';
 import { stackPaths, toolPaths } from '../../stack/paths';
 import { readPid, sleep } from '../../stack/processes';
 import { findFreePort } from '../../src/lifecycle/ports';
+import { whileKafkaSettles } from '../../src/kafka/client';
 import { connectProducer, sendRecords } from '../../src/kafka/producer';
 import { eventually } from '../helpers/wait';
 
@@ -66,15 +67,8 @@ async function recordsOn(topic: string): Promise<number> {
 
 /** The partition's leader, as soon as the broker asked knows it (right after a restart it may not yet). */
 async function leaderOf(topic: string, partition: number): Promise<number | undefined> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const meta = await admin.fetchTopicMetadata({ topics: [topic] });
-      return meta.topics[0].partitions.find((p) => p.partitionId === partition)?.leader;
-    } catch (err) {
-      if ((err as { retriable?: unknown }).retriable !== true || attempt >= 20) throw err;
-      await sleep(250);
-    }
-  }
+  const meta = await whileKafkaSettles(() => admin.fetchTopicMetadata({ topics: [topic] }), { timeoutMs: 5_000 });
+  return meta.topics[0].partitions.find((p) => p.partitionId === partition)?.leader;
 }
 
 /** kill -9 the leader of the topic's partition 0, wait for its partitions to move, start it again. */
