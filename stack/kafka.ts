@@ -7,7 +7,7 @@ import type { ComponentStatus } from './component';
 import { StackError } from './errors';
 import type { StackPaths } from './paths';
 import { kafkaHealthy } from './health';
-import type { PortClaim } from '../src/lifecycle/ports';
+import { findFreePort, type PortClaim } from '../src/lifecycle/ports';
 import { ProcessComponent } from './process-component';
 
 const run = promisify(execFile);
@@ -152,6 +152,19 @@ export class LocalKafka extends ProcessComponent {
     const version = readdirSync(this.options.libs).find((f) => f.startsWith('kafka_2.13-'))?.replace(/^kafka_2\.13-(.*)\.jar$/, '$1');
     return this.processStatus({ endpoint: this.brokers[0], port: this.options.port, version });
   }
+}
+
+/**
+ * The nodes of a local KRaft cluster on free ports (every node broker and controller, one cluster id, topics
+ * replicated to all of them): the rehearsal's three brokers and the leader-kill test's. Not started.
+ */
+export async function localKafkaCluster(options: Omit<LocalKafkaOptions, 'port' | 'controllerPort' | 'cluster'> & { size: number }): Promise<LocalKafka[]> {
+  const { size, ...common } = options;
+  const clusterId = newKafkaClusterId();
+  const nodes = [];
+  for (let nodeId = 1; nodeId <= size; nodeId++) nodes.push({ nodeId, port: await findFreePort(), controllerPort: await findFreePort() });
+  const quorumVoters = nodes.map((n) => `${n.nodeId}@127.0.0.1:${n.controllerPort}`).join(',');
+  return nodes.map((n) => new LocalKafka({ ...common, port: n.port, controllerPort: n.controllerPort, cluster: { nodeId: n.nodeId, quorumVoters, clusterId, replicationFactor: size } }));
 }
 
 /**

@@ -4,7 +4,7 @@ import { LOCAL_DATABASE_NAME, LOCAL_DATABASE_PASSWORD, LOCAL_DATABASE_USER, load
 import { assertPortsFree, findFreePort } from '../../src/lifecycle/ports';
 import { setupCluster } from '../../src/lifecycle/setup';
 import type { StackComponent } from '../component';
-import { LocalKafka, newKafkaClusterId } from '../kafka';
+import { localKafkaCluster, type LocalKafka } from '../kafka';
 import { stackPaths, toolPaths } from '../paths';
 import { LocalPostgres } from '../postgres';
 import { claimHome, type ManagedStack, type ThrowawayStack } from '../throwaway';
@@ -63,23 +63,7 @@ export async function startRehearsalStack(options: { root: string; home: string;
   const membership = () => findFreePort({ below: MAX_MEMBERSHIP_PORT + 1 });
 
   const postgres = new LocalPostgres({ paths, port: await free() });
-  const clusterId = newKafkaClusterId();
-  const nodes = [];
-  for (let nodeId = 1; nodeId <= REHEARSAL_BROKERS; nodeId++) nodes.push({ nodeId, port: await free(), controllerPort: await free() });
-  const quorumVoters = nodes.map((n) => `${n.nodeId}@127.0.0.1:${n.controllerPort}`).join(',');
-  const brokers = nodes.map(
-    (n) =>
-      new LocalKafka({
-        libs: toolPaths(root).kafkaLibs,
-        paths,
-        port: n.port,
-        controllerPort: n.controllerPort,
-        partitions,
-        heap: '512m',
-        startTimeoutMs: 120_000,
-        cluster: { nodeId: n.nodeId, quorumVoters, clusterId, replicationFactor: REHEARSAL_BROKERS },
-      }),
-  );
+  const brokers = await localKafkaCluster({ size: REHEARSAL_BROKERS, libs: toolPaths(root).kafkaLibs, paths, partitions, heap: '512m', startTimeoutMs: 120_000 });
   const postgresPort = postgres.ports()[0].port;
   const temporal = new TemporalServer({
     binaries,

@@ -7,10 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
-import { LocalKafka, newKafkaClusterId } from '../../stack/kafka';
+import { localKafkaCluster, type LocalKafka } from '../../stack/kafka';
 import { stackPaths, toolPaths } from '../../stack/paths';
 import { readPid, sleep } from '../../stack/processes';
-import { findFreePort } from '../../src/lifecycle/ports';
 import { whileKafkaSettles } from '../../src/kafka/client';
 import { connectProducer, sendRecords } from '../../src/kafka/producer';
 import { eventually } from '../helpers/wait';
@@ -26,23 +25,7 @@ let admin: Admin;
 let producer: Producer | undefined;
 
 beforeAll(async () => {
-  const clusterId = newKafkaClusterId();
-  const nodes = [];
-  for (let nodeId = 1; nodeId <= 3; nodeId++) nodes.push({ nodeId, port: await findFreePort(), controllerPort: await findFreePort() });
-  const quorumVoters = nodes.map((n) => `${n.nodeId}@127.0.0.1:${n.controllerPort}`).join(',');
-  brokers = nodes.map(
-    (n) =>
-      new LocalKafka({
-        libs: toolPaths().kafkaLibs,
-        paths,
-        port: n.port,
-        controllerPort: n.controllerPort,
-        partitions: PARTITIONS,
-        heap: '384m',
-        startTimeoutMs: 120_000,
-        cluster: { nodeId: n.nodeId, quorumVoters, clusterId, replicationFactor: 3 },
-      }),
-  );
+  brokers = await localKafkaCluster({ size: 3, libs: toolPaths().kafkaLibs, paths, partitions: PARTITIONS, heap: '384m', startTimeoutMs: 120_000 });
   await Promise.all(brokers.map((b) => b.start(() => undefined)));
   kafka = new Kafka({ clientId: 'leader-kill-test', brokers: brokers.flatMap((b) => b.brokers), logLevel: logLevel.NOTHING });
   admin = kafka.admin();
